@@ -1,0 +1,1 @@
+"""Coffee: a Telegram random-coffee networking bot."""

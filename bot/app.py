@@ -1,0 +1,85 @@
+"""Factories shared by `python -m bot` and the tests."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, ErrorEvent
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db.fsm_storage import SqlStorage
+from bot.handlers import admin, fallback, groups, membership, questionnaire, start
+from bot.i18n import LANGUAGES, Texts
+from bot.middlewares import DbSessionMiddleware, UserMiddleware
+
+log = logging.getLogger(__name__)
+
+MEMBER_COMMANDS = ("start", "profile", "communities", "pause", "resume", "leave", "delete", "language", "help")
+ADMIN_COMMANDS = ("newcommunity", "invite", "members")
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = None
+    if settings.telegram_api_url:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    events_isolation: BaseEventIsolation | None = None,
+    **workflow_data: Any,
+) -> Dispatcher:
+    dispatcher = Dispatcher(
+        storage=SqlStorage(sessionmaker),
+        events_isolation=events_isolation or SimpleEventIsolation(),
+        settings=settings,
+        sessionmaker=sessionmaker,
+        **workflow_data,
+    )
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dispatcher.update.outer_middleware(UserMiddleware())
+    # Order matters: the questionnaire intercepts commands typed mid-way; the fallback comes last.
+    dispatcher.include_routers(
+        questionnaire.setup(), start.setup(), membership.setup(), admin.setup(), groups.setup(), fallback.setup()
+    )
+    dispatcher.errors.register(on_error)
+    return dispatcher
+
+
+async def on_error(event: ErrorEvent, texts: Texts | None = None) -> bool:
+    """Log the failure and tell the person something went wrong instead of going silent."""
+    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    chat = event.update.event  # message or callback query
+    target = getattr(chat, "chat", None) or getattr(getattr(chat, "message", None), "chat", None)
+    bot = event.update.bot
+    if target is not None and bot is not None and texts is not None and target.type == "private":
+        try:
+            await bot.send_message(target.id, texts("error.generic"))
+        except Exception:  # the error path must not raise again
+            log.warning("could not report the error to chat %s", target.id)
+    return True
+
+
+async def register_commands(bot: Bot) -> None:
+    for language in LANGUAGES:
+        texts = Texts(language)
+        commands = [BotCommand(command=name, description=texts(f"command.{name}"))
+                    for name in (*MEMBER_COMMANDS, *ADMIN_COMMANDS)]
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=None if language == "en" else language
+        )

@@ -1,0 +1,52 @@
+"""Typed callback data (each packs well under Telegram's 64-byte limit)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class QuestionCb(CallbackData, prefix="q"):
+    """A button inside the questionnaire; only valid in the state that showed it."""
+
+    action: str
+    value: str = ""
+
+
+class ProfileEditCb(CallbackData, prefix="pe"):
+    field: str
+
+
+class JoinCb(CallbackData, prefix="j"):
+    action: str  # "asis" | "edit"
+    community_id: int
+
+
+ALL_COMMUNITIES = 0
+
+
+class PauseCb(CallbackData, prefix="p"):
+    community_id: int  # ALL_COMMUNITIES for every community
+    days: int = -1  # -1: length not chosen yet; 0: until resumed
+
+
+class ResumeCb(CallbackData, prefix="r"):
+    community_id: int
+
+
+class LeaveCb(CallbackData, prefix="l"):
+    community_id: int
+    confirmed: bool = False
+
+
+class DeleteCb(CallbackData, prefix="d"):
+    confirmed: bool
+
+
+class LanguageCb(CallbackData, prefix="lang"):
+    code: str
+
+
+class DismissCb(CallbackData, prefix="x"):
+    """A "No" button: nothing changes."""
+
+    what: str

@@ -1,0 +1,1 @@
+"""Database layer: typed models, engine factory and repositories (queries only, no commits)."""

@@ -1,0 +1,1 @@
+"""One Router per concern, each built by a `setup()` factory."""

@@ -1,0 +1,66 @@
+"""Admin commands in private chats: /newcommunity, /invite, /members. Rights are checked on every call."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.db.models import User
+from bot.i18n import Texts
+from bot.links import add_to_group_link, join_link
+from bot.render import member_line
+from bot.services import communities
+
+MEMBERS_SHOWN = 50
+
+
+def setup() -> Router:
+    router = Router(name="admin")
+    router.message.filter(F.chat.type == "private")
+
+    @router.message(Command("newcommunity"))
+    async def new_community(message: Message, command: CommandObject, bot: Bot, session: AsyncSession,
+                            user: User, texts: Texts, settings: Settings) -> None:
+        if not settings.may_create_communities(message.chat.id):
+            await message.answer(texts("admin.create_not_allowed"))
+            return
+        name = communities.clean_name(command.args or "")
+        if not name:
+            await message.answer(texts("admin.newcommunity_usage"))
+            return
+        community = await communities.create_community(session, user, name)
+        await message.answer(texts(
+            "admin.created", community=community.name,
+            link=await join_link(bot, community.invite_code),
+            group_link=await add_to_group_link(bot, community.invite_code),
+        ), disable_web_page_preview=True)
+
+    @router.message(Command("invite"))
+    async def invite(message: Message, bot: Bot, session: AsyncSession, user: User, texts: Texts) -> None:
+        administered = await communities.administered_by(session, bot, user)
+        if not administered:
+            await message.answer(texts("admin.none"))
+            return
+        lines = [texts("admin.invite_line", community=c.name, link=await join_link(bot, c.invite_code))
+                 for c in administered]
+        await message.answer("\n".join(lines), disable_web_page_preview=True)
+
+    @router.message(Command("members"))
+    async def members(message: Message, bot: Bot, session: AsyncSession, user: User, texts: Texts) -> None:
+        administered = await communities.administered_by(session, bot, user)
+        if not administered:
+            await message.answer(texts("admin.none"))
+            return
+        for community in administered:
+            rows = await communities.members_of(session, community)
+            lines = [member_line(texts, membership) for membership in rows[:MEMBERS_SHOWN]]
+            more = len(rows) - MEMBERS_SHOWN
+            if more > 0:
+                lines.append(texts("admin.members_more", count=more))
+            header = texts("admin.members_header", community=community.name, count=len(rows))
+            await message.answer("\n".join([header, *lines]))
+
+    return router

@@ -1,0 +1,61 @@
+"""The bot in group chats: a community per group, and a one-tap Join button."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import JOIN_TRANSITION, ChatMemberUpdatedFilter, Command, CommandObject, CommandStart
+from aiogram.types import ChatMemberUpdated, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keyboards
+from bot.db.models import Community, User
+from bot.i18n import Texts
+from bot.links import join_link
+from bot.services import communities
+
+GROUP_TYPES = {"group", "supergroup"}
+
+
+async def post_join_button(bot: Bot, chat_id: int, community: Community, texts: Texts) -> None:
+    await bot.send_message(
+        chat_id, texts("group.welcome", community=community.name),
+        reply_markup=keyboards.url_button(texts("group.join_button"), await join_link(bot, community.invite_code)),
+    )
+
+
+def setup() -> Router:
+    router = Router(name="groups")
+    router.message.filter(F.chat.type.in_(GROUP_TYPES))
+    router.my_chat_member.filter(F.chat.type.in_(GROUP_TYPES))
+
+    @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=JOIN_TRANSITION))
+    async def added_to_group(event: ChatMemberUpdated, bot: Bot, session: AsyncSession,
+                             user: User, texts: Texts) -> None:
+        link = await communities.attach_group(session, event.chat.id, event.chat.title or "", user)
+        await post_join_button(bot, event.chat.id, link.community, texts)
+
+    @router.message(CommandStart(deep_link=True))
+    async def link_existing(message: Message, command: CommandObject, bot: Bot, session: AsyncSession,
+                            user: User, texts: Texts) -> None:
+        community = await communities.by_invite_code(session, command.args or "")
+        if community is None or not await communities.is_admin(session, bot, community, user):
+            await message.answer(texts("group.link_denied"))
+            return
+        if not await communities.link_group(session, community, message.chat.id):
+            await message.answer(texts("group.already_linked"))
+            return
+        await post_join_button(bot, message.chat.id, community, texts)
+
+    @router.message(Command("join", "start"))
+    async def join_button(message: Message, bot: Bot, session: AsyncSession, texts: Texts) -> None:
+        community = await communities.by_chat(session, message.chat.id)
+        if community is None:
+            await message.answer(texts("group.not_linked"))
+            return
+        await post_join_button(bot, message.chat.id, community, texts)
+
+    @router.message(F.migrate_to_chat_id)
+    async def migrated(message: Message, session: AsyncSession) -> None:
+        await communities.move_chat(session, message.chat.id, message.migrate_to_chat_id or message.chat.id)
+
+    return router

@@ -1,0 +1,54 @@
+"""Message catalogs (bot/locales/*.json) and the `Texts` renderer.
+
+Every interpolated value is HTML-escaped unless it is wrapped in `Html`, so user input can never
+inject markup into a message sent with parse_mode HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from functools import cache
+from pathlib import Path
+from string import Formatter
+from typing import Any
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+LANGUAGES = ("en", "ru")
+DEFAULT_LANGUAGE = "en"
+
+
+class Html(str):
+    """A string that is already safe HTML (rendered from the catalog or escaped before)."""
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    with (LOCALES_DIR / f"{language}.json").open(encoding="utf-8") as file:
+        data: dict[str, str] = json.load(file)
+    return data
+
+
+def placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in Formatter().parse(template) if field}
+
+
+def pick_language(language_code: str | None) -> str:
+    code = (language_code or "").split("-")[0].lower()
+    return code if code in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def escape(value: object) -> str:
+    return value if isinstance(value, Html) else html.escape(str(value), quote=False)
+
+
+class Texts:
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+    def __call__(self, key: str, **values: Any) -> Html:
+        template = catalog(self.language).get(key) or catalog(DEFAULT_LANGUAGE)[key]
+        return Html(template.format(**{name: escape(value) for name, value in values.items()}))
+
+    def has(self, key: str) -> bool:
+        return key in catalog(DEFAULT_LANGUAGE)

@@ -1,0 +1,150 @@
+"""Inline keyboards built from catalog texts and typed callback data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import (
+    ALL_COMMUNITIES,
+    DeleteCb,
+    DismissCb,
+    JoinCb,
+    LanguageCb,
+    LeaveCb,
+    PauseCb,
+    ProfileEditCb,
+    QuestionCb,
+    ResumeCb,
+)
+from bot.db.models import Membership
+from bot.i18n import LANGUAGES, Texts
+from bot.render import step_label, tag_label
+from bot.services.memberships import PAUSE_CHOICES
+from bot.services.profiles import OFFSET_CHOICES, Step, TimeZoneAnswer, offset_name
+
+
+def keep_name(texts: Texts, name: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("q.name.keep", name=name), callback_data=QuestionCb(action="keep"))
+    return builder.as_markup()
+
+
+def interests(texts: Texts, options: Sequence[str], chosen: Sequence[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for index, tag in enumerate(options):
+        mark = "✅ " if tag in chosen else ""
+        builder.button(text=f"{mark}{tag_label(texts, tag)}", callback_data=QuestionCb(action="tag", value=str(index)))
+    builder.adjust(2)
+    builder.row()
+    done = InlineKeyboardBuilder()
+    done.button(text=texts("q.interests.done"), callback_data=QuestionCb(action="done"))
+    builder.attach(done)
+    return builder.as_markup()
+
+
+def meeting_format(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for value in ("online", "offline", "any"):
+        builder.button(text=texts(f"q.format.{value}"), callback_data=QuestionCb(action="fmt", value=value))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def timezones(suggestion: TimeZoneAnswer | None) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if suggestion is not None:
+        label = f"🕒 {suggestion.name} ({offset_name(suggestion.utc_offset)})"
+        builder.button(text=label, callback_data=QuestionCb(action="tzname", value=suggestion.name))
+    for minutes in OFFSET_CHOICES:
+        builder.button(text=offset_name(minutes)[:6], callback_data=QuestionCb(action="tz", value=str(minutes)))
+    builder.adjust(*([1] if suggestion else []), 5)
+    return builder.as_markup()
+
+
+def contact(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("q.contact.telegram"), callback_data=QuestionCb(action="tglink"))
+    return builder.as_markup()
+
+
+def preview(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("preview.confirm"), callback_data=QuestionCb(action="confirm"))
+    builder.button(text=texts("preview.edit"), callback_data=QuestionCb(action="edit"))
+    return builder.as_markup()
+
+
+def edit_fields(texts: Texts, steps: Sequence[Step], *, in_questionnaire: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for step in steps:
+        data = (QuestionCb(action="field", value=step.value) if in_questionnaire
+                else ProfileEditCb(field=step.value))
+        builder.button(text=step_label(texts, step), callback_data=data)
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def existing_profile(texts: Texts, community_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("join.use_as_is"), callback_data=JoinCb(action="asis", community_id=community_id))
+    builder.button(text=texts("join.edit"), callback_data=JoinCb(action="edit", community_id=community_id))
+    return builder.as_markup()
+
+
+def community_scope(
+    texts: Texts, memberships: Sequence[Membership], make: type[PauseCb] | type[ResumeCb]
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for membership in memberships:
+        builder.button(text=membership.community.name, callback_data=make(community_id=membership.community_id))
+    builder.button(text=texts("scope.all"), callback_data=make(community_id=ALL_COMMUNITIES))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def pause_lengths(texts: Texts, community_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for length in PAUSE_CHOICES:
+        builder.button(text=texts(f"pause.days_{length.days}"),
+                       callback_data=PauseCb(community_id=community_id, days=length.days))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def leave_choices(memberships: Sequence[Membership]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for membership in memberships:
+        builder.button(text=membership.community.name, callback_data=LeaveCb(community_id=membership.community_id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def leave_confirm(texts: Texts, community_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("leave.yes"), callback_data=LeaveCb(community_id=community_id, confirmed=True))
+    builder.button(text=texts("common.no"), callback_data=DismissCb(what="leave"))
+    return builder.as_markup()
+
+
+def delete_confirm(texts: Texts) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("delete.yes"), callback_data=DeleteCb(confirmed=True))
+    builder.button(text=texts("common.no"), callback_data=DismissCb(what="delete"))
+    return builder.as_markup()
+
+
+def languages() -> InlineKeyboardMarkup:
+    names = {"en": "English", "ru": "Русский"}
+    builder = InlineKeyboardBuilder()
+    for code in LANGUAGES:
+        builder.button(text=names[code], callback_data=LanguageCb(code=code))
+    return builder.as_markup()
+
+
+def url_button(text: str, url: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=text, url=url)
+    return builder.as_markup()

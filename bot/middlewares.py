@@ -1,0 +1,40 @@
+"""Outer middlewares: a DB session per update, the caller's user row and their language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from aiogram.types import User as TelegramUser
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import Texts, pick_language
+from bot.services.users import ensure_user
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.sessionmaker() as session:
+            data["session"] = session
+            return await handler(event, data)
+
+
+class UserMiddleware(BaseMiddleware):
+    """Loads (or creates) the caller's row and picks their language for `texts`."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        telegram_user: TelegramUser | None = data.get("event_from_user")
+        if telegram_user is None or telegram_user.is_bot:
+            data["texts"] = Texts(pick_language(None))
+            return await handler(event, data)
+        user = await ensure_user(data["session"], telegram_user)
+        data["user"] = user
+        data["texts"] = Texts(user.language)
+        return await handler(event, data)

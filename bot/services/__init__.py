@@ -1,0 +1,1 @@
+"""Use cases. Services own their transactions; handlers and jobs call them."""

@@ -1,0 +1,152 @@
+"""Communities: creation, invite codes, group links and admin rights."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.db.models import Community, CommunityAdmin, Membership, MembershipStatus, User
+
+DEFAULT_TAGS = (
+    "entrepreneurship", "management", "hr", "marketing", "product",
+    "it", "finance", "design", "sales", "science",
+)
+NAME_LIMIT = 64
+INVITE_CODE_BYTES = 9  # 12 URL-safe characters, 72 random bits
+PAYLOAD_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TELEGRAM_ADMIN_STATUSES = {"creator", "administrator"}
+
+
+def new_invite_code() -> str:
+    return secrets.token_urlsafe(INVITE_CODE_BYTES)
+
+
+def clean_name(raw: str) -> str:
+    return " ".join(raw.split())[:NAME_LIMIT]
+
+
+async def create_community(
+    session: AsyncSession, owner: User, name: str, chat_id: int | None = None
+) -> Community:
+    community = Community(
+        name=clean_name(name), description="", invite_code=new_invite_code(),
+        tags=list(DEFAULT_TAGS), owner_id=owner.id, chat_id=chat_id,
+    )
+    session.add(community)
+    await session.flush()
+    session.add(CommunityAdmin(community_id=community.id, user_id=owner.id))
+    await session.commit()
+    return community
+
+
+async def by_invite_code(session: AsyncSession, code: str) -> Community | None:
+    if not PAYLOAD_PATTERN.match(code):
+        return None
+    return await session.scalar(select(Community).where(Community.invite_code == code))
+
+
+async def by_chat(session: AsyncSession, chat_id: int) -> Community | None:
+    return await session.scalar(select(Community).where(Community.chat_id == chat_id))
+
+
+async def is_admin(session: AsyncSession, bot: Bot, community: Community, user: User) -> bool:
+    """Checked on every admin call: a recorded admin, or a current admin of the linked group."""
+    recorded = await session.get(CommunityAdmin, (community.id, user.id))
+    if recorded is not None:
+        return True
+    if community.chat_id is None or user.telegram_id is None:
+        return False
+    try:
+        member = await bot.get_chat_member(community.chat_id, user.telegram_id)
+    except TelegramAPIError:
+        return False
+    return member.status in TELEGRAM_ADMIN_STATUSES
+
+
+async def administered_by(session: AsyncSession, bot: Bot, user: User) -> list[Community]:
+    """Recorded admin rows, plus linked groups the person belongs to (their Telegram rights decide)."""
+    recorded = select(CommunityAdmin.community_id).where(CommunityAdmin.user_id == user.id)
+    joined_groups = (
+        select(Membership.community_id)
+        .join(Community, Community.id == Membership.community_id)
+        .where(Membership.user_id == user.id, Community.chat_id.is_not(None))
+    )
+    candidates = await session.scalars(
+        select(Community).where(Community.id.in_(recorded.union(joined_groups))).order_by(Community.id)
+    )
+    return [community for community in candidates if await is_admin(session, bot, community, user)]
+
+
+@dataclass(frozen=True)
+class GroupLink:
+    community: Community
+    created: bool
+
+
+async def attach_group(session: AsyncSession, chat_id: int, title: str, adder: User) -> GroupLink:
+    """The bot was added to a group: reuse its community or create one named after the group."""
+    existing = await by_chat(session, chat_id)
+    if existing is not None:
+        return GroupLink(existing, created=False)
+    community = await create_community(session, adder, title or "Community", chat_id=chat_id)
+    return GroupLink(community, created=True)
+
+
+async def member_count(session: AsyncSession, community: Community) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.community_id == community.id)
+    )
+    return int(count or 0)
+
+
+async def link_group(session: AsyncSession, community: Community, chat_id: int) -> bool:
+    """Link `community` to a group. A community the group already had is replaced only while empty."""
+    current = await by_chat(session, chat_id)
+    if current is not None and current.id != community.id:
+        if await member_count(session, current):
+            return False
+        await session.delete(current)
+        await session.flush()
+    community.chat_id = chat_id
+    await session.commit()
+    return True
+
+
+async def tag_options(session: AsyncSession, user: User, community: Community | None) -> list[str]:
+    """Interest choices: the joining community's tags, else those of every community the person is in."""
+    if community is not None:
+        sources = [community.tags]
+    else:
+        rows = await session.scalars(
+            select(Community.tags).join(Membership).where(Membership.user_id == user.id)
+        )
+        sources = list(rows) or [list(DEFAULT_TAGS)]
+    options: dict[str, None] = {}
+    for tags in [*sources, user.interests or []]:
+        options.update(dict.fromkeys(tags))
+    return list(options)
+
+
+async def members_of(session: AsyncSession, community: Community) -> list[Membership]:
+    rows = await session.scalars(
+        select(Membership)
+        .options(selectinload(Membership.user))
+        .where(Membership.community_id == community.id, Membership.status != MembershipStatus.LEFT)
+        .order_by(Membership.joined_at, Membership.id)
+    )
+    return list(rows)
+
+
+async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup and got a new id."""
+    community = await by_chat(session, old_chat_id)
+    if community is not None:
+        community.chat_id = new_chat_id
+        await session.commit()

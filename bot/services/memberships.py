@@ -1,0 +1,109 @@
+"""Joining, pausing, resuming and leaving communities."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.db.base import utcnow
+from bot.db.models import Community, Membership, MembershipStatus, User
+
+
+class JoinOutcome(enum.StrEnum):
+    JOINED = "joined"
+    REJOINED = "rejoined"
+    ALREADY = "already"
+
+
+@dataclass(frozen=True)
+class PauseLength:
+    """A pause of `days` days; 0 means until the member resumes."""
+
+    days: int
+
+    def until(self, now: datetime) -> datetime | None:
+        return now + timedelta(days=self.days) if self.days else None
+
+
+PAUSE_CHOICES = (PauseLength(7), PauseLength(14), PauseLength(30), PauseLength(0))
+
+
+async def join(session: AsyncSession, user: User, community: Community) -> JoinOutcome:
+    membership = await session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.community_id == community.id)
+    )
+    if membership is None:
+        session.add(Membership(user_id=user.id, community_id=community.id))
+        outcome = JoinOutcome.JOINED
+    elif membership.status is MembershipStatus.LEFT:
+        membership.status, membership.paused_until = MembershipStatus.ACTIVE, None
+        outcome = JoinOutcome.REJOINED
+    else:
+        outcome = JoinOutcome.ALREADY
+    await session.commit()
+    return outcome
+
+
+async def memberships_of(session: AsyncSession, user: User, *, include_left: bool = False) -> list[Membership]:
+    query = (
+        select(Membership)
+        .options(selectinload(Membership.community))
+        .where(Membership.user_id == user.id)
+        .order_by(Membership.joined_at, Membership.id)
+    )
+    if not include_left:
+        query = query.where(Membership.status != MembershipStatus.LEFT)
+    memberships = list(await session.scalars(query))
+    if await _end_expired_pauses(session, memberships):
+        await session.commit()
+    return memberships
+
+
+async def _end_expired_pauses(session: AsyncSession, memberships: list[Membership]) -> bool:
+    now, changed = utcnow(), False
+    for membership in memberships:
+        expired = membership.paused_until is not None and membership.paused_until <= now
+        if membership.status is MembershipStatus.PAUSED and expired:
+            membership.status, membership.paused_until = MembershipStatus.ACTIVE, None
+            changed = True
+    return changed
+
+
+def _select(memberships: list[Membership], community_id: int | None) -> list[Membership]:
+    """`community_id` None means every membership."""
+    return [m for m in memberships if community_id is None or m.community_id == community_id]
+
+
+async def pause(
+    session: AsyncSession, user: User, community_id: int | None, length: PauseLength
+) -> list[Membership]:
+    chosen = [m for m in _select(await memberships_of(session, user), community_id)
+              if m.status is MembershipStatus.ACTIVE]
+    until = length.until(utcnow())
+    for membership in chosen:
+        membership.status, membership.paused_until = MembershipStatus.PAUSED, until
+    await session.commit()
+    return chosen
+
+
+async def resume(session: AsyncSession, user: User, community_id: int | None) -> list[Membership]:
+    chosen = [m for m in _select(await memberships_of(session, user), community_id)
+              if m.status is MembershipStatus.PAUSED]
+    for membership in chosen:
+        membership.status, membership.paused_until = MembershipStatus.ACTIVE, None
+    await session.commit()
+    return chosen
+
+
+async def leave(session: AsyncSession, user: User, community_id: int) -> Membership | None:
+    chosen = _select(await memberships_of(session, user), community_id)
+    if not chosen:
+        return None
+    chosen[0].status, chosen[0].paused_until = MembershipStatus.LEFT, None
+    await session.commit()
+    return chosen[0]
