@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -393,3 +394,50 @@ async def test_wait_for_message_cursor(tg: FakeTelegram, bot: Bot) -> None:
     task = asyncio.create_task(send_later())
     assert (await tg.wait_for_message(ALICE.id, timeout=2)).text == "three"
     await task
+
+
+# ---------------------------------------------------------------------------------------------------
+# the server is plain HTTP: a bot in another process can long-poll it (what the e2e tests rely on)
+# ---------------------------------------------------------------------------------------------------
+SUBPROCESS_BOT = """
+import asyncio, os
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message
+
+async def main() -> None:
+    api = TelegramAPIServer.from_base(os.environ["TELEGRAM_API_URL"])
+    bot = Bot("123456:TEST-token", session=AiohttpSession(api=api))
+    dp = Dispatcher()
+
+    @dp.message()
+    async def echo(message: Message) -> None:
+        await message.answer("echo: " + (message.text or ""))
+
+    await dp.start_polling(bot, handle_signals=False)
+
+asyncio.run(main())
+"""
+
+
+async def test_subprocess_bot_long_polls(tg: FakeTelegram) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SUBPROCESS_BOT, env=tg.subprocess_env(),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    failure: AssertionError | None = None
+    try:
+        update_id = tg.push_update(UpdateFactory().message(ALICE, "hello from a test"))
+        msg = await tg.wait_for_message(ALICE.id, timeout=20)
+        assert msg.text == "echo: hello from a test"
+        await tg.wait_for(lambda: tg.update_confirmed(update_id), timeout=5)
+        assert tg.calls_of("getUpdates")[0].params.get("timeout") == 10  # aiogram's default
+    except AssertionError as exc:
+        failure = exc
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+        _, stderr = await asyncio.wait_for(proc.communicate(), timeout=10)
+    if failure is not None:
+        raise AssertionError(f"{failure}\n--- bot stderr ---\n{stderr.decode(errors='replace')}")

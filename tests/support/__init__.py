@@ -1,6 +1,6 @@
 """Telegram test harness: a fake Bot API server plus factories for real update dicts."""
 
-from tests.support.fake_telegram import (
+from .fake_telegram import (
     ApiCall,
     FailureRule,
     FakeTelegram,
@@ -9,7 +9,7 @@ from tests.support.fake_telegram import (
     UploadedFile,
     html_to_plain,
 )
-from tests.support.updates import (
+from .updates import (
     BOT_USER,
     ButtonNotFoundError,
     TgUser,

@@ -38,10 +38,15 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from tests.support.updates import BOT_USER, chat_member_dict
+from .updates import BOT_USER, chat_member_dict
 
 __all__ = [
     "ApiCall",
@@ -393,14 +398,8 @@ class FakeTelegram:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def make_bot(self, token: str = "123456:TEST-token") -> Any:
+    def make_bot(self, token: str = "123456:TEST-token") -> Bot:
         """A real aiogram Bot pointed at this server (parse_mode=HTML). Caller closes bot.session."""
-        from aiogram import Bot
-        from aiogram.client.default import DefaultBotProperties
-        from aiogram.client.session.aiohttp import AiohttpSession
-        from aiogram.client.telegram import TelegramAPIServer
-        from aiogram.enums import ParseMode
-
         session = AiohttpSession(api=TelegramAPIServer.from_base(self.base_url))
         return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
@@ -707,8 +706,8 @@ class FakeTelegram:
 
     async def _read_params(self, request: web.Request) -> Params:
         params: Params = {}
-        for key, value in request.query.items():
-            params[key] = _decode_value(key, value)
+        for key, query_value in request.query.items():
+            params[key] = _decode_value(key, query_value)
         if request.method != "POST" or not request.can_read_body:
             return params
         ctype = request.content_type
@@ -721,8 +720,8 @@ class FakeTelegram:
         for key, value in post.items():
             if isinstance(value, FileField):
                 params[key] = UploadedFile(value.filename, value.content_type, value.file.read())
-            elif isinstance(value, bytes):
-                params[key] = _decode_value(key, value.decode())
+            elif isinstance(value, bytes | bytearray):
+                params[key] = _decode_value(key, bytes(value).decode())
             else:
                 params[key] = _decode_value(key, str(value))
         return params
@@ -749,9 +748,9 @@ class FakeTelegram:
             return web.json_response(err.payload(), status=err.error_code)
         except Exception as exc:  # a bug in the fake: make it loud
             self.errors.append(f"{method}: {type(exc).__name__}: {exc}")
-            err = TelegramError(500, f"Internal Server Error: fake server crashed: {exc!r}")
-            call.ok, call.error_code, call.response = False, 500, err.payload()
-            return web.json_response(err.payload(), status=500)
+            crash = TelegramError(500, f"Internal Server Error: fake server crashed: {exc!r}")
+            call.ok, call.error_code, call.response = False, 500, crash.payload()
+            return web.json_response(crash.payload(), status=500)
         call.response = result
         if _is_send(method):
             self.send_counts[_to_int(params.get("chat_id")) or 0] += 1
@@ -1061,6 +1060,6 @@ class FakeTelegram:
     async def _get_chat_member_count(self, params: Params) -> int:
         self._require(params, "chat_id")
         chat_id = _to_int(params["chat_id"])
-        if isinstance(chat_id, int) and chat_id > 0:
+        if not isinstance(chat_id, int) or chat_id > 0:
             return 2
-        return max(2, len(self._admins.get(chat_id or 0, [])) + 1 + len(self._members.get(chat_id or 0, {})))
+        return max(2, len(self._admins.get(chat_id, [])) + 1 + len(self._members.get(chat_id, {})))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.support.fake_telegram import SentMessage
+    from .fake_telegram import SentMessage
 
 __all__ = [
     "BOT_USER",
