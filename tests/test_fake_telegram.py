@@ -13,7 +13,12 @@ from typing import Any
 import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import (
     CallbackQuery,
@@ -372,6 +377,27 @@ async def test_get_updates_offset_limit_and_timeout(tg: FakeTelegram, bot: Bot) 
     await pusher
     assert [u.message.text for u in got if u.message] == ["late"]
     assert time.monotonic() - t0 < 0.8
+
+
+async def test_allowed_updates_and_conflict(tg: FakeTelegram, bot: Bot) -> None:
+    f = UpdateFactory()
+    left = tg.push_update(f.chat_member_left(BOB, -100500, "Group"))
+    msg = tg.push_update(f.message(ALICE, "hi"))
+    got = await bot.get_updates(allowed_updates=["message", "callback_query"])
+    assert [u.update_id for u in got] == [msg]
+    assert [u["update_id"] for u in tg.dropped_updates] == [left]
+
+    tg.push_update(f.chat_member_left(BOB, -100500, "Group"))
+    got = await bot.get_updates(offset=msg + 1, allowed_updates=["chat_member"])
+    assert [u.chat_member is not None for u in got] == [True]
+
+    mark = tg.mark()
+    first = asyncio.create_task(bot.get_updates(offset=10**6, timeout=30))
+    await tg.wait_for_call("getUpdates", after=mark, timeout=2)
+    second = await bot.get_updates(offset=10**6, timeout=1)
+    with pytest.raises(TelegramConflictError):
+        await first
+    assert second == [] and tg.conflicts == 1
 
 
 async def test_wait_for_timeout_dumps_calls(tg: FakeTelegram, bot: Bot) -> None:

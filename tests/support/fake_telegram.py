@@ -82,6 +82,8 @@ _ALLOWED_TAGS = frozenset({
     "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code",
     "pre", "tg-emoji", "blockquote", "tg-time",
 })
+# Not delivered unless explicitly listed in allowed_updates (Bot API getUpdates docs).
+_NOT_DEFAULT_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?)>")
 
 
@@ -326,6 +328,12 @@ class FakeTelegram:
         """Last setMyCommands list per scope/language key (json of scope + language_code)."""
         self.descriptions: dict[str, str] = {}
         self.webhook_url: str = ""
+        self.allowed_updates: list[str] | None = None
+        """allowed_updates from the last getUpdates that passed it (None: Telegram's default set)."""
+        self.dropped_updates: list[dict[str, Any]] = []
+        """Pushed updates never delivered because their type was not in allowed_updates."""
+        self.conflicts: int = 0
+        """getUpdates requests terminated by a newer concurrent getUpdates (two pollers running)."""
 
         self._seq = itertools.count(1)
         self._last_seq = 0
@@ -343,6 +351,9 @@ class FakeTelegram:
         self._next_update_id = 1
         self._confirmed_update_id = 0
         self._poll_waiters: set[asyncio.Event] = set()
+        self._active_polls: dict[str, asyncio.Event] = {}
+        self._conflicted: set[asyncio.Event] = set()
+        self._current_token = ""
         self._message_cursor: dict[int | str, int] = {}
         self._closing = False
 
@@ -422,6 +433,8 @@ class FakeTelegram:
         self._send_times.clear()
         self._updates.clear()
         self._message_cursor.clear()
+        self.dropped_updates.clear()
+        self.conflicts = 0
 
     # ------------------------------------------------------------------------------------------------
     # configuration
@@ -693,6 +706,11 @@ class FakeTelegram:
         if self._updates:
             lines.append(f"{len(self._updates)} unconfirmed update(s), ids "
                          f"{[u['update_id'] for u in self._updates][:20]}")
+        if self.dropped_updates:
+            lines.append(f"{len(self.dropped_updates)} update(s) dropped: type not in allowed_updates="
+                         f"{self.allowed_updates!r}")
+        if self.conflicts:
+            lines.append(f"{self.conflicts} getUpdates conflict(s): more than one poller is running")
         if self.errors:
             lines.append("fake server errors:")
             lines += [f"  {e}" for e in self.errors[-5:]]
@@ -742,6 +760,7 @@ class FakeTelegram:
             if handler is None:
                 raise TelegramError(404, "Not Found: method not found")
             self._check_injected(method, params)
+            self._current_token = token
             result = await handler(params)
         except TelegramError as err:
             call.ok, call.error_code, call.response = False, err.error_code, err.payload()
@@ -917,27 +936,59 @@ class FakeTelegram:
         self._confirmed_update_id = max(self._confirmed_update_id, offset)
         self._updates = [u for u in self._updates if int(u["update_id"]) >= offset]
 
+    def _update_allowed(self, update: dict[str, Any]) -> bool:
+        kind = next((k for k in update if k != "update_id"), "")
+        if self.allowed_updates:
+            return kind in self.allowed_updates
+        return kind not in _NOT_DEFAULT_UPDATE_TYPES
+
     async def _get_updates(self, params: Params) -> list[dict[str, Any]]:
+        token = self._current_token
         if self.webhook_url:
             raise TelegramError(409, "Conflict: can't use getUpdates method while webhook is active; "
                                 "use deleteWebhook to delete the webhook first")
+        previous = self._active_polls.get(token)
+        if previous is not None:  # Telegram terminates the older long poll of the same bot
+            self._conflicted.add(previous)
+            previous.set()
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self.allowed_updates = [str(a) for a in allowed] or None
         offset = params.get("offset")
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
         if isinstance(offset, int) and offset > 0:
             self._confirm(offset)
-        if not self._updates and timeout > 0 and not self._closing:
+        if not self._deliverable() and timeout > 0 and not self._closing:
             ev = asyncio.Event()
             self._poll_waiters.add(ev)
+            self._active_polls[token] = ev
             try:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(ev.wait(), min(timeout, self.max_poll_wait))
             finally:
                 self._poll_waiters.discard(ev)
-        updates = self._updates
+                if self._active_polls.get(token) is ev:
+                    del self._active_polls[token]
+            if ev in self._conflicted:
+                self._conflicted.discard(ev)
+                self.conflicts += 1
+                raise TelegramError(409, DEFAULT_DESCRIPTIONS[409])
+        updates = self._deliverable()
         if isinstance(offset, int) and offset < 0:
             updates = updates[offset:]
         return updates[: max(1, min(limit, 100))]
+
+    def _deliverable(self) -> list[dict[str, Any]]:
+        """Queued updates the bot asked for; others are dropped as Telegram would (see dropped_updates)."""
+        kept: list[dict[str, Any]] = []
+        for update in self._updates:
+            if self._update_allowed(update):
+                kept.append(update)
+            else:
+                self.dropped_updates.append(update)
+        self._updates = kept
+        return kept
 
     def _store_message(self, params: Params, text: str, plain: str,
                        markup: dict[str, Any] | None) -> SentMessage:
