@@ -20,6 +20,7 @@ from bot.db.fsm_storage import SqlStorage
 from bot.handlers import admin, fallback, groups, membership, questionnaire, start
 from bot.i18n import LANGUAGES, Texts
 from bot.middlewares import DbSessionMiddleware, UserMiddleware
+from bot.telegram_retry import RetryAfterMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,13 @@ def create_bot(settings: Settings) -> Bot:
     session = None
     if settings.telegram_api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(
+    bot = Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+    bot.session.middleware(RetryAfterMiddleware())
+    return bot
 
 
 def create_dispatcher(

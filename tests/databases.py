@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.base import Base
+from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_to_head
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -39,9 +40,19 @@ class MigratedTemplates:
 
     async def postgres(self) -> str:
         if not self._postgres_ready:
+            await reset_schema(POSTGRES_URL)
             await asyncio.to_thread(upgrade_to_head, POSTGRES_URL)
             self._postgres_ready = True
         return POSTGRES_URL
+
+
+async def reset_schema(url: str) -> None:
+    """The test database starts each session empty, whatever an earlier run left in it."""
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
 
 
 async def empty_all_tables(engine: AsyncEngine) -> None:

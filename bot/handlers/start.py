@@ -91,6 +91,6 @@ def setup() -> Router:
 def welcome(texts: Texts, community: Community, outcome: JoinOutcome) -> str:
     key = "start.already_member" if outcome is JoinOutcome.ALREADY else "start.welcome"
     text = texts(key, community=community.name)
-    if community.description:
-        text += "\n\n" + texts("start.description", description=community.description)
-    return text
+    if not community.description:
+        return text
+    return f"{text}\n\n{texts('start.description', description=community.description)}"

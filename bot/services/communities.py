@@ -49,11 +49,13 @@ async def create_community(
 async def by_invite_code(session: AsyncSession, code: str) -> Community | None:
     if not PAYLOAD_PATTERN.match(code):
         return None
-    return await session.scalar(select(Community).where(Community.invite_code == code))
+    community: Community | None = await session.scalar(select(Community).where(Community.invite_code == code))
+    return community
 
 
 async def by_chat(session: AsyncSession, chat_id: int) -> Community | None:
-    return await session.scalar(select(Community).where(Community.chat_id == chat_id))
+    community: Community | None = await session.scalar(select(Community).where(Community.chat_id == chat_id))
+    return community
 
 
 async def is_admin(session: AsyncSession, bot: Bot, community: Community, user: User) -> bool:

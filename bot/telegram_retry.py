@@ -1,0 +1,41 @@
+"""Honour Telegram's 429 `retry_after` for every Bot API call the bot makes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+log = logging.getLogger(__name__)
+
+
+class RetryAfterMiddleware(BaseRequestMiddleware):
+    """Wait as long as Telegram asks and try again, a bounded number of times."""
+
+    def __init__(self, attempts: int = 3, longest_wait: float = 60.0) -> None:
+        self.attempts = attempts
+        self.longest_wait = longest_wait
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if attempt == self.attempts or error.retry_after > self.longest_wait:
+                    raise
+                log.warning("429 on %s: waiting %s s", type(method).__name__, error.retry_after)
+                await asyncio.sleep(error.retry_after)
+        raise AssertionError("unreachable")

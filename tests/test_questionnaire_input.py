@@ -1,0 +1,202 @@
+"""Bad input at every step gets a clear re-ask, never an exception, and nothing is lost."""
+
+from __future__ import annotations
+
+import pytest
+from aiogram import Dispatcher
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import create_dispatcher
+from bot.config import Settings
+from bot.db.models import FsmRecord, User
+from tests.conftest import PersonFactory
+from tests.driver import Person, plain
+from tests.test_onboarding import create_community
+
+
+@pytest.fixture
+async def code(person: PersonFactory) -> str:
+    return await create_community(person(1, "Olga", username="olga"))
+
+
+async def at_about_step(person: PersonFactory, code: str, **kwargs: str) -> Person:
+    alice = person(2, "Alice Smith", **kwargs)
+    await alice.say(f"/start {code}")
+    await alice.press("Keep “Alice Smith”")
+    return alice
+
+
+async def test_non_text_answers_are_reasked(person: PersonFactory, code: str) -> None:
+    alice = await at_about_step(person, code, username="alice")
+    for update in (alice.updates.sticker(alice.user), alice.updates.photo(alice.user),
+                   alice.updates.voice(alice.user)):
+        replies = await alice.feed(update)
+        assert "I can only take text here" in replies[0].plain_text
+        assert "Who are you and what do you do?" in replies[-1].plain_text
+    replies = await alice.say("Designer from Berlin, ten years in branding.")
+    assert "Pick your interests" in plain(replies)
+
+
+async def test_too_long_empty_and_short_text(person: PersonFactory, code: str) -> None:
+    alice = await at_about_step(person, code, username="alice")
+    replies = await alice.say("x" * 5000)
+    assert "That is 5000 characters; the limit here is 500" in plain(replies)
+    assert "Who are you" in replies[-1].plain_text
+    replies = await alice.say("   ")
+    assert "empty" in plain(replies)
+    replies = await alice.say("hi")
+    assert "at least 10 characters" in plain(replies)
+    replies = await alice.say("y" * 500)  # exactly the limit is accepted
+    assert "Pick your interests" in plain(replies)
+
+
+async def test_buttons_steps_reject_text_and_forged_buttons(person: PersonFactory, code: str) -> None:
+    alice = await at_about_step(person, code, username="alice")
+    await alice.say("Designer from Berlin, ten years in branding.")
+    replies = await alice.say("design please")
+    assert "Please use the buttons" in plain(replies)
+    await alice.press("Done ➡️")
+    assert alice.answers()[-1] == "Pick at least one interest first."
+    await alice.press_data("q:tag:999")
+    await alice.press_data("q:fmt:online")  # a real button, but not for this question
+    await alice.press_data("not-a-button-at-all")
+    await alice.press_data("p:abc:zz")
+    assert alice.answers()[-4:] == ["This button is out of date. Please use the latest message."] * 4
+    await alice.press("design")
+    replies = await alice.press("Done ➡️")
+    assert "How can you help others" in plain(replies)
+
+
+async def test_html_in_answers_is_shown_literally(person: PersonFactory, code: str) -> None:
+    alice = person(2, "Alice", username="alice")
+    await alice.say(f"/start {code}")
+    await alice.say("<b>Boss</b> & <a href='https://evil.example'>me</a>")
+    await alice.say("I write <i>unclosed tags and <script>alert(1)</script> everywhere")
+    await alice.press("design")
+    await alice.press("Done ➡️")
+    await alice.say("<code>help</code>")
+    await alice.say("</b>needs")
+    await alice.press("💻 Online")
+    await alice.press("UTC+00")
+    preview = alice.last
+    assert preview is not None
+    assert "<b>Boss</b> & <a href='https://evil.example'>me</a>" in preview.plain_text
+    assert "&lt;b&gt;Boss&lt;/b&gt; &amp; &lt;a href='https://evil.example'&gt;" in preview.text
+    assert "</b>needs" in preview.plain_text
+
+
+async def test_command_mid_way_reminds_and_keeps_answers(person: PersonFactory, code: str) -> None:
+    alice = await at_about_step(person, code, username="alice")
+    for command in ("/communities", "/start", f"/start {code}", "/whatever"):
+        replies = await alice.say(command)
+        assert "You are in the middle of your profile" in replies[0].plain_text
+        assert "Who are you" in replies[-1].plain_text
+    replies = await alice.say("Designer from Berlin, ten years in branding.")
+    assert "Question 3 of 8" in plain(replies)
+
+
+async def test_cancel_keeps_the_draft_and_profile_resumes(person: PersonFactory, code: str) -> None:
+    alice = await at_about_step(person, code, username="alice")
+    await alice.say("Designer from Berlin, ten years in branding.")
+    replies = await alice.say("/cancel")
+    assert "Stopped." in plain(replies) and "kept as a draft" in plain(replies)
+    replies = await alice.say("/cancel")
+    assert "nothing to cancel" in plain(replies)
+    replies = await alice.say("/communities")
+    assert "profile is not finished" in plain(replies)
+    replies = await alice.say("/profile")
+    assert "continue where you stopped" in plain(replies)
+    assert "Pick your interests" in replies[-1].plain_text
+
+
+async def test_no_username_asks_for_contact(person: PersonFactory, code: str) -> None:
+    bob = person(3, "Bob")
+    replies = await bob.say(f"/start {code}")
+    assert "Question 1 of 9" in plain(replies)
+    await bob.say("Bobby")
+    await bob.say("Backend engineer, Python and Postgres.")
+    await bob.press("IT")
+    await bob.press("Done ➡️")
+    await bob.say("Code reviews")
+    await bob.say("A mentor")
+    await bob.press("💻 Online")
+    replies = await bob.say("Mars")
+    assert "don't recognise that time zone" in plain(replies)
+    replies = await bob.say("+3")
+    assert "You have no Telegram @username" in plain(replies)
+    await bob.press("A link to my Telegram is fine")
+    preview = bob.last
+    assert preview is not None and "UTC+03:00" in preview.plain_text
+    assert 'href="tg://user?id=3"' in preview.text
+
+
+async def test_edit_from_preview_changes_one_field(person: PersonFactory, code: str) -> None:
+    alice = await at_about_step(person, code, username="alice")
+    await alice.say("Designer from Berlin, ten years in branding.")
+    await alice.press("design")
+    await alice.press("Done ➡️")
+    await alice.say("Brand reviews")
+    await alice.say("Investors")
+    await alice.press("🤝 Either")
+    await alice.say("Hamburg")
+    await alice.press("UTC+01")
+    await alice.press("✏️ Edit")
+    replies = await alice.press("City")
+    assert "Current answer: Hamburg" in plain(replies)
+    replies = await alice.say("Munich")
+    assert "online or in person in Munich" in replies[-1].plain_text
+    await alice.press("✏️ Edit")
+    await alice.press("Format")
+    replies = await alice.press("💻 Online")
+    assert "Munich" not in replies[-1].plain_text and "Meets: online" in replies[-1].plain_text
+
+
+async def test_restart_mid_questionnaire_resumes_at_the_same_question(
+    person: PersonFactory, code: str, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    alice = await at_about_step(person, code, username="alice")
+    await alice.say("Designer from Berlin, ten years in branding.")
+    await alice.press("design")
+    async with sessionmaker() as session:
+        record = await session.scalar(select(FsmRecord).where(FsmRecord.telegram_user_id == 2))
+        assert record is not None and record.state == "Questionnaire:interests"
+    restarted: Dispatcher = create_dispatcher(settings, sessionmaker)  # a new process would build this
+    alice.dispatcher = restarted
+    replies = await alice.press("product")
+    assert replies and replies[0].edited
+    replies = await alice.press("Done ➡️")
+    assert "How can you help others" in plain(replies)
+    async with sessionmaker() as session:
+        record = await session.scalar(select(FsmRecord).where(FsmRecord.telegram_user_id == 2))
+        assert record is not None and record.data["draft"]["interests"] == ["design", "product"]
+
+
+async def test_edit_saved_profile_and_join_second_community(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    from tests.test_onboarding import fill_questionnaire
+
+    olga = person(1, "Olga", username="olga")
+    first = await create_community(olga, "Founders")
+    second = await create_community(olga, "Designers")
+    alice = person(2, "Alice Smith", username="alice")
+    await fill_questionnaire(alice, first)
+    await alice.press("✅ Confirm")
+
+    await alice.say("/profile")
+    await alice.press("About")
+    await alice.say("Now I run a product studio instead of a design one.")
+    await alice.press("✅ Confirm")
+    replies = await alice.say("/profile")
+    assert "Now I run a product studio" in plain(replies)
+
+    replies = await alice.say(f"/start {second}")
+    assert "You already have a profile" in plain(replies)
+    replies = await alice.press("✅ Use as is")
+    assert "you are in Designers" in plain(replies)
+    replies = await alice.say("/communities")
+    assert "Founders — active" in plain(replies) and "Designers — active" in plain(replies)
+    async with sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.telegram_id == 2))
+        assert user is not None and user.about == "Now I run a product studio instead of a design one."
