@@ -1,7 +1,13 @@
-"""Candidate partners: all pairs for small communities, sampled buckets of likely good partners otherwise."""
+"""Candidate partners: all pairs for small communities, otherwise the best of a sampled pool per member.
+
+The pool draws from inverted indices that predict a high score — people who answer one of my needs and need
+one of my offers, then people who answer a need, who need an offer, who share an interest or a city — plus a
+few random members; each pool is scored exactly and the best `keep` edges survive.
+"""
 
 from __future__ import annotations
 
+import heapq
 import random
 from collections import defaultdict
 from collections.abc import Iterable
@@ -13,71 +19,104 @@ ALL_PAIRS_UP_TO = 400  # members; below this every allowed pair is a candidate (
 Adjacency = list[dict[int, float]]  # neighbour -> weight, symmetric
 
 
-def candidate_graph(rules: Rules, members: list[int], rng: random.Random, pool: int) -> Adjacency:
+def candidate_graph(rules: Rules, members: list[int], rng: random.Random, pool: int, keep: int) -> Adjacency:
     adj: Adjacency = [{} for _ in range(rules.n)]
     if len(members) <= ALL_PAIRS_UP_TO:
         for pos, i in enumerate(members):
             for j in members[pos + 1 :]:
-                _add(rules, adj, i, j)
+                if rules.allowed(i, j):
+                    adj[i][j] = adj[j][i] = rules.weight(i, j)
         return adj
     buckets = _Buckets(rules, members, rng)
     for i in members:
-        for j in buckets.sample(i, pool):
-            if j != i and j not in adj[i]:
-                _add(rules, adj, i, j)
+        scored = {j: rules.weight(i, j) for j in buckets.sample(i, pool) if j != i and rules.allowed(i, j)}
+        for j in heapq.nlargest(keep, scored, key=scored.__getitem__):
+            adj[i][j] = adj[j][i] = scored[j]
     return adj
 
 
-def _add(rules: Rules, adj: Adjacency, i: int, j: int) -> None:
-    if rules.allowed(i, j):
-        w = rules.weight(i, j)
-        adj[i][j] = w
-        adj[j][i] = w
-
-
 class _Buckets:
-    """Inverted indices (need word → who offers it, offer word → who needs it, interest, city), each
-    shuffled once; a member draws a window from each of its buckets plus a few random members."""
+    """Shuffled inverted indices. A need phrase P is answered by whoever offers all of its words; the
+    richest bucket, (P, Q), holds people who answer my need P and need Q, which my offers answer."""
 
     def __init__(self, rules: Rules, members: list[int], rng: random.Random) -> None:
         self.members = members
         self.rng = rng
         self.rules = rules
-        offering: dict[str, list[int]] = defaultdict(list)
-        needing: dict[str, list[int]] = defaultdict(list)
-        interested: dict[str, list[int]] = defaultdict(list)
-        local: dict[str, list[int]] = defaultdict(list)
+        offering: dict[str, set[int]] = defaultdict(set)
+        self.needers: dict[frozenset[str], list[int]] = defaultdict(list)
+        self.needs_with: dict[str, set[frozenset[str]]] = defaultdict(set)  # word -> need phrases using it
+        self.offering: dict[str, list[int]] = defaultdict(list)
+        self.needing: dict[str, list[int]] = defaultdict(list)
+        self.interested: dict[str, list[int]] = defaultdict(list)
+        self.local: dict[str, list[int]] = defaultdict(list)
         for i in members:
             p = rules.profiles[i]
             for s in p.offer_stems:
-                offering[s].append(i)
+                offering[s].add(i)
+                self.offering[s].append(i)
+            for need in p.needs:
+                self.needers[need.stems].append(i)
+                for s in need.stems:
+                    self.needs_with[s].add(need.stems)
             for s in p.need_stems:
-                needing[s].append(i)
+                self.needing[s].append(i)
             for t in p.interests:
-                interested[t].append(i)
+                self.interested[t].append(i)
             if p.city is not None and p.in_person:
-                local[p.city].append(i)
-        for index in (offering, needing, interested, local):
+                self.local[p.city].append(i)
+        self.offering_sets = offering
+        for index in (self.needers, self.offering, self.needing, self.interested, self.local):
             for bucket in index.values():
                 rng.shuffle(bucket)
-        self.offering, self.needing, self.interested, self.local = offering, needing, interested, local
+        self.answering: dict[frozenset[str], set[int]] = {}
+        self.mutual: dict[tuple[frozenset[str], frozenset[str]], list[int]] = {}
+
+    def _answering(self, need: frozenset[str]) -> set[int]:
+        found = self.answering.get(need)
+        if found is None:
+            sets = sorted((self.offering_sets.get(s, set()) for s in need), key=len)
+            found = self.answering[need] = set.intersection(*sets) if sets else set()
+        return found
+
+    def _mutual(self, need: frozenset[str], answered: frozenset[str]) -> list[int]:
+        key = (need, answered)
+        found = self.mutual.get(key)
+        if found is None:
+            answering = self._answering(need)
+            found = self.mutual[key] = [j for j in self.needers[answered] if j in answering]
+        return found
 
     def sample(self, i: int, pool: int) -> Iterable[int]:
         p = self.rules.profiles[i]
-        buckets = [self.offering[s] for s in p.need_stems if s in self.offering]
-        buckets += [self.needing[s] for s in p.offer_stems if s in self.needing]
-        buckets += [self.interested[t] for t in p.interests]
+        needs = {n.stems for n in p.needs}
+        answered = {q for s in p.offer_stems for q in self.needs_with.get(s, ()) if q <= p.offer_stems}
+        mutual = [self._mutual(n, q) for n in needs for q in answered]
+        direct = [sorted(self._answering(n)) for n in needs] if len(self.members) <= 5000 else []
+        direct += [self.needers[q] for q in answered]
+        rest = [self.offering[s] for s in p.need_stems if s in self.offering]
+        rest += [self.needing[s] for s in p.offer_stems if s in self.needing]
+        rest += [self.interested[t] for t in p.interests]
         if p.city is not None and p.in_person:
-            buckets.append(self.local[p.city])
-        randoms = max(2, pool // 6)
-        per_bucket = max(1, (pool - randoms) // max(1, len(buckets)))
+            rest.append(self.local[p.city])
+        randoms = max(2, pool // 8)
         out: list[int] = []
+        self._draw(mutual, pool // 2, out)
+        self._draw(direct, (pool - randoms - len(out)) // 2, out)
+        self._draw(rest, pool - randoms - len(out), out)
+        n = len(self.members)
+        out.extend(self.members[self.rng.randrange(n)] for _ in range(randoms))
+        return out
+
+    def _draw(self, buckets: list[list[int]], budget: int, out: list[int]) -> None:
+        """A window of each bucket, at a random offset, sharing `budget` draws between the buckets."""
+        buckets = [b for b in buckets if b]
+        if not buckets or budget <= 0:
+            return
+        per_bucket = max(1, budget // len(buckets))
         for bucket in buckets:
             size = len(bucket)
             start = self.rng.randrange(size)
             out.extend(bucket[start : start + per_bucket])
             if start + per_bucket > size:
-                out.extend(bucket[: start + per_bucket - size])
-        n = len(self.members)
-        out.extend(self.members[self.rng.randrange(n)] for _ in range(randoms))
-        return out
+                out.extend(bucket[: min(start, start + per_bucket - size)])

@@ -8,16 +8,17 @@ from itertools import combinations
 
 from matching.augment import augment_all
 from matching.candidates import candidate_graph
-from matching.improve import two_opt
+from matching.improve import improve
 from matching.model import Instance, Match, PairResult, PairStats, Unmatched
 from matching.rules import Rules
 from matching.schedule import best_factor, group_rounds, open_factors, recognise
 from matching.score import DEFAULT_WEIGHTS, Weights, explain
 
-POOL = 24  # sampled candidates per member on large communities
+POOL = 64  # sampled and scored candidates per member on large communities …
+KEEP = 16  # … of which the best are kept
 SCHEDULE_BUDGET = 60_000  # pair scores spent choosing among open round-robin factors
-SWAP_PASSES = 6
-EXACT_SWAPS_UP_TO = 20_000  # members; above this 2-opt only looks at candidate edges
+CHAIN_DEPTH = 6
+EXACT_SWAPS_UP_TO = 2_000  # members; above this 2-opt only looks at candidate edges
 
 
 def match_pairs(instance: Instance, seed: int = 0, weights: Weights = DEFAULT_WEIGHTS) -> PairResult:
@@ -94,7 +95,7 @@ def _optimise(
     rules: Rules, eligible: list[int], rng: random.Random
 ) -> tuple[list[tuple[int, int]], tuple[int, int, int] | None]:
     """Maximum cardinality first, then fewest (and oldest) repeats, then score: greedy, augment, 2-opt."""
-    adj = candidate_graph(rules, eligible, rng, POOL)
+    adj = candidate_graph(rules, eligible, rng, POOL, KEEP)
     mate = [-1] * rules.n
     order = list(eligible)
     rng.shuffle(order)
@@ -119,7 +120,7 @@ def _optimise(
         return None
 
     exact = len(eligible) <= EXACT_SWAPS_UP_TO
-    two_opt(adj, mate, weight_of if exact else candidates_only, order, SWAP_PASSES)
+    improve(adj, mate, weight_of if exact else candidates_only, order, CHAIN_DEPTH)
 
     pairs = [(i, mate[i]) for i in order if mate[i] > i]
     free = [i for i in order if mate[i] == -1]

@@ -1,0 +1,60 @@
+"""Shared helpers of the bench scripts: instances with history, and an exact reference matching."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from matching import Instance, PairResult
+from matching.rules import RECENCY, REPEAT, Rules
+from matching.serialization import instance_from_dict
+from matching.simulate import generate_members, random_history
+
+SAMPLE = Path("/work/shared/data/members-sample.json")
+
+
+def generated(n: int, history_rounds: int, seed: int) -> Instance:
+    rng = random.Random(seed)
+    members = generate_members(n, rng)
+    history = random_history(members, history_rounds, rng)
+    return Instance(tuple(members), tuple(history), round=history_rounds + 1)
+
+
+def sample(history_rounds: int, seed: int) -> Instance:
+    base = instance_from_dict(json.loads(SAMPLE.read_text()))
+    history = random_history(list(base.members), history_rounds, random.Random(seed))
+    return Instance(base.members, tuple(history), round=history_rounds + 1)
+
+
+def engine_weight(instance: Instance, result: PairResult) -> tuple[int, float]:
+    """Number of pairs and their total optimisation weight (score minus repeat costs) of a pairs-only result."""
+    rules = Rules(instance)
+    total = 0.0
+    for match in result.matches:
+        a, b = (rules.index[i] for i in match.members)
+        total += rules.weight(a, b)
+    return len(result.matches), total
+
+
+def exact_reference(instance: Instance) -> tuple[int, float]:
+    """rustworkx maximum-weight maximum-cardinality matching over every allowed pair, same weights."""
+    import rustworkx as rx
+
+    rules = Rules(instance)
+    n = rules.n
+    graph = rx.PyGraph()
+    graph.add_nodes_from(range(n))
+    shift = REPEAT + RECENCY + 1.0  # positive integer weights; a constant shift keeps the max-cardinality optimum
+    edges = []
+    weights: dict[tuple[int, int], float] = {}
+    for i in range(n):
+        for j in range(i + 1, n):
+            if rules.allowed(i, j):
+                w = rules.weight(i, j)
+                weights[(i, j)] = w
+                edges.append((i, j, round((w + shift) * 1000)))
+    graph.add_edges_from(edges)
+    matching = rx.max_weight_matching(graph, max_cardinality=True, weight_fn=lambda w: w)
+    total = sum(weights[(min(a, b), max(a, b))] for a, b in matching)
+    return len(matching), total
