@@ -18,7 +18,25 @@ def augment_all(adj: Sequence[Sequence[int]], mate: list[int], roots: Sequence[i
     """
     for root in roots:
         if mate[root] == -1:
+            _short_augment(root, adj, mate)
+    for root in roots:
+        if mate[root] == -1:
             _augment_from(root, adj, mate)
+
+
+def _short_augment(u: int, adj: Sequence[Sequence[int]], mate: list[int]) -> bool:
+    """The cheap common case first: u - v = w - x with x free becomes u = v - w = x."""
+    for v in adj[u]:
+        if mate[v] == -1:
+            mate[u], mate[v] = v, u
+            return True
+    for v in adj[u]:
+        w = mate[v]
+        for x in adj[w]:
+            if mate[x] == -1 and x != u:
+                mate[u], mate[v], mate[w], mate[x] = v, u, x, w
+                return True
+    return False
 
 
 def _augment_from(root: int, adj: Sequence[Sequence[int]], mate: list[int]) -> bool:

@@ -18,14 +18,18 @@ BREADTH = (1_000_000, 10, 5, 3)  # candidates tried per chain level (the first l
 VISITS_PER_MEMBER = 8
 
 
-def improve(adj: Adjacency, mate: list[int], weight_of: WeightOf, order: list[int], depth: int) -> None:
+def improve(
+    adj: Adjacency, mate: list[int], weight_of: WeightOf, order: list[int], depth: int, steps: int
+) -> None:
     """Apply improving chains until none is found; after a change only the members it touched are
-    looked at again, with a work cap of a few visits per member."""
+    looked at again, with a work cap of a few visits per member and `steps` chain steps per visit."""
     ranked = [sorted(adj[v].items(), key=lambda item: -item[1]) for v in range(len(adj))]
 
     def w(x: int, y: int) -> float | None:
         known = adj[x].get(y)
         return known if known is not None else weight_of(x, y)
+
+    left = [0]  # chain steps still allowed in this visit
 
     def search(anchor: int, x: int, gain: float, level: int, path: list[int]) -> list[int] | None:
         """Extend the chain from freed member x; `path` holds the (x, c) additions so far, flattened."""
@@ -37,6 +41,9 @@ def improve(adj: Adjacency, mate: list[int], weight_of: WeightOf, order: list[in
             if c == anchor or c in path:
                 continue
             tried += 1
+            left[0] -= 1
+            if left[0] < 0:
+                return None
             d = mate[c]
             if d == -1:
                 return [*path, x, c]  # c was free: it takes x, the anchor becomes free
@@ -64,6 +71,7 @@ def improve(adj: Adjacency, mate: list[int], weight_of: WeightOf, order: list[in
             continue
         w_ab = w(a, b)
         assert w_ab is not None
+        left[0] = steps
         chain = search(b, a, -w_ab, 1, [])
         if chain is None:
             continue

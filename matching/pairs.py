@@ -18,6 +18,8 @@ POOL = 64  # sampled and scored candidates per member on large communities …
 KEEP = 16  # … of which the best are kept
 SCHEDULE_BUDGET = 60_000  # pair scores spent choosing among open round-robin factors
 CHAIN_DEPTH = 6
+CHAIN_STEPS = 3000  # chain steps explored per visit of a member (communities up to EXACT_SWAPS_UP_TO)
+CHAIN_STEPS_LARGE = 40
 EXACT_SWAPS_UP_TO = 2_000  # members; above this 2-opt only looks at candidate edges
 
 
@@ -120,7 +122,8 @@ def _optimise(
         return None
 
     exact = len(eligible) <= EXACT_SWAPS_UP_TO
-    improve(adj, mate, weight_of if exact else candidates_only, order, CHAIN_DEPTH)
+    steps = CHAIN_STEPS if exact else CHAIN_STEPS_LARGE
+    improve(adj, mate, weight_of if exact else candidates_only, order, CHAIN_DEPTH, steps)
 
     pairs = [(i, mate[i]) for i in order if mate[i] > i]
     free = [i for i in order if mate[i] == -1]
