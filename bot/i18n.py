@@ -39,7 +39,7 @@ def pick_language(language_code: str | None) -> str:
 
 
 def escape(value: object) -> str:
-    return value if isinstance(value, Html) else html.escape(str(value), quote=False)
+    return value if isinstance(value, Html) else html.escape(str(value))
 
 
 class Texts:
@@ -49,6 +49,11 @@ class Texts:
     def __call__(self, key: str, **values: Any) -> Html:
         template = catalog(self.language).get(key) or catalog(DEFAULT_LANGUAGE)[key]
         return Html(template.format(**{name: escape(value) for name, value in values.items()}))
+
+    def label(self, key: str, **values: Any) -> str:
+        """Plain text for places Telegram does not parse as HTML (button labels)."""
+        template = catalog(self.language).get(key) or catalog(DEFAULT_LANGUAGE)[key]
+        return template.format(**values)
 
     def has(self, key: str) -> bool:
         return key in catalog(DEFAULT_LANGUAGE)

@@ -28,7 +28,7 @@ from bot.services.profiles import OFFSET_CHOICES, Step, TimeZoneAnswer, offset_n
 
 def keep_name(texts: Texts, name: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=texts("q.name.keep", name=name), callback_data=QuestionCb(action="keep"))
+    builder.button(text=texts.label("q.name.keep", name=name), callback_data=QuestionCb(action="keep"))
     return builder.as_markup()
 
 

@@ -19,8 +19,9 @@ def contact_line(texts: Texts, username: str | None, contact: str | None, telegr
         return texts("card.contact_username", username=username)
     if contact:
         return texts("card.contact_text", contact=contact)
-    link = create_tg_link("user", id=telegram_id) if telegram_id else ""
-    return texts("card.contact_link", link=link)
+    if telegram_id is None:
+        return texts("card.contact_none")
+    return texts("card.contact_link", link=create_tg_link("user", id=telegram_id))
 
 
 def format_line(texts: Texts, draft: Draft) -> Html:

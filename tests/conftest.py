@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings
 from bot.db.engine import create_engine, create_sessionmaker
-from tests.driver import Person
 from tests.databases import BACKENDS, MigratedTemplates, empty_all_tables
+from tests.driver import Person
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.updates import TgUser, UpdateFactory
 

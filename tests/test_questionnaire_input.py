@@ -82,7 +82,7 @@ async def test_html_in_answers_is_shown_literally(person: PersonFactory, code: s
     preview = alice.last
     assert preview is not None
     assert "<b>Boss</b> & <a href='https://evil.example'>me</a>" in preview.plain_text
-    assert "&lt;b&gt;Boss&lt;/b&gt; &amp; &lt;a href='https://evil.example'&gt;" in preview.text
+    assert "&lt;b&gt;Boss&lt;/b&gt; &amp; &lt;a href=&#x27;https://evil.example&#x27;&gt;" in preview.text
     assert "</b>needs" in preview.plain_text
 
 
