@@ -39,22 +39,24 @@ def engine_weight(instance: Instance, result: PairResult) -> tuple[int, float]:
 
 def exact_reference(instance: Instance) -> tuple[int, float]:
     """rustworkx maximum-weight maximum-cardinality matching over every allowed pair, same weights."""
+    rules = Rules(instance)
+    pairs = exact_matching(rules)
+    return len(pairs), sum(rules.weight(a, b) for a, b in pairs)
+
+
+def exact_matching(rules: Rules) -> list[tuple[int, int]]:
     import rustworkx as rx
 
-    rules = Rules(instance)
     n = rules.n
     graph = rx.PyGraph()
     graph.add_nodes_from(range(n))
     shift = REPEAT + RECENCY + 1.0  # positive integer weights; a constant shift keeps the max-cardinality optimum
-    edges = []
-    weights: dict[tuple[int, int], float] = {}
-    for i in range(n):
-        for j in range(i + 1, n):
-            if rules.allowed(i, j):
-                w = rules.weight(i, j)
-                weights[(i, j)] = w
-                edges.append((i, j, round((w + shift) * 1000)))
+    edges = [
+        (i, j, round((rules.weight(i, j) + shift) * 1000))
+        for i in range(n)
+        for j in range(i + 1, n)
+        if rules.allowed(i, j)
+    ]
     graph.add_edges_from(edges)
     matching = rx.max_weight_matching(graph, max_cardinality=True, weight_fn=lambda w: w)
-    total = sum(weights[(min(a, b), max(a, b))] for a, b in matching)
-    return len(matching), total
+    return sorted((min(a, b), max(a, b)) for a, b in matching)

@@ -7,10 +7,10 @@ import time
 from itertools import combinations
 
 from matching.augment import augment_all
-from matching.candidates import candidate_graph
+from matching.candidates import Adjacency, candidate_graph
 from matching.improve import improve
 from matching.model import Instance, Match, PairResult, PairStats, Unmatched
-from matching.rules import Rules
+from matching.rules import REPEAT, Rules
 from matching.schedule import best_factor, group_rounds, open_factors, recognise
 from matching.score import DEFAULT_WEIGHTS, Weights, explain
 
@@ -18,6 +18,7 @@ POOL = 64  # sampled and scored candidates per member on large communities …
 KEEP = 16  # … of which the best are kept
 SCHEDULE_BUDGET = 60_000  # pair scores spent choosing among open round-robin factors
 CHAIN_DEPTH = 6
+TRIO_LEFTOVERS = 64  # members tried as the trio's extra person when the first choice means a repeat
 CHAIN_STEPS = 3000  # chain steps explored per visit of a member (communities up to EXACT_SWAPS_UP_TO)
 CHAIN_STEPS_LARGE = 40
 EXACT_SWAPS_UP_TO = 2_000  # members; above this 2-opt only looks at candidate edges
@@ -125,9 +126,9 @@ def _optimise(
     steps = CHAIN_STEPS if exact else CHAIN_STEPS_LARGE
     improve(adj, mate, weight_of if exact else candidates_only, order, CHAIN_DEPTH, steps)
 
-    pairs = [(i, mate[i]) for i in order if mate[i] > i]
     free = [i for i in order if mate[i] == -1]
-    trio = _best_trio(rules, free, pairs) if len(eligible) % 2 else None
+    trio = _best_trio(rules, free[0], mate, adj) if len(eligible) % 2 and free else None
+    pairs = [(i, mate[i]) for i in order if mate[i] > i]
     return pairs, trio
 
 
@@ -140,15 +141,47 @@ def _greedy(edges: list[tuple[float, int, int]], mate: list[int], rng: random.Ra
             mate[j] = i
 
 
-def _best_trio(rules: Rules, free: list[int], pairs: list[tuple[int, int]]) -> tuple[int, int, int] | None:
-    """The pair that absorbs a leftover member: fewest added repeats (oldest first), then best score."""
-    best: tuple[int, int, int] | None = None
-    best_weight = float("-inf")
-    for x in free:
-        for a, b in pairs:
-            if rules.allowed(x, a) and rules.allowed(x, b):
-                w = rules.weight(x, a) + rules.weight(x, b)
-                if w > best_weight:
-                    best, best_weight = (a, b, x), w
-    return best
+def _best_trio(rules: Rules, x: int, mate: list[int], adj: Adjacency) -> tuple[int, int, int] | None:
+    """The pair that absorbs the leftover member, with as few added repeats as possible (then the oldest,
+    then the best score). If x itself only fits with a repeat, other members are tried as the leftover:
+    those an alternating path of fresh pairs can free (x takes v, v's partner u becomes the leftover, …)."""
+    came_from: dict[int, tuple[int, int] | None] = {x: None}
+    frontier = [x]
+    best: tuple[float, int, tuple[int, int, int]] | None = None
+    while frontier:
+        y = frontier.pop(0)
+        path = _path_pairs(y, came_from)
+        changed = {v for pair in path for v in pair}
+        for a in range(rules.n):
+            b = mate[a]
+            if b > a and a not in changed and b not in changed and rules.allowed(y, a) and rules.allowed(y, b):
+                w = rules.weight(y, a) + rules.weight(y, b)
+                if best is None or w > best[0]:
+                    best = (w, y, (a, b, y))
+        if best is not None and best[0] > -REPEAT / 2:
+            break  # a repeat-free trio: no need to free anyone else
+        if len(came_from) > TRIO_LEFTOVERS:
+            break
+        for v, w in adj[y].items():
+            u = mate[v]
+            if w >= 0 and u != -1 and u not in came_from and v not in changed:
+                came_from[u] = (y, v)
+                frontier.append(u)
+    if best is None:
+        return None
+    _, y, trio = best
+    for a, b in _path_pairs(y, came_from):
+        mate[a], mate[b] = b, a
+    mate[y] = -1
+    return trio
 
+
+def _path_pairs(y: int, came_from: dict[int, tuple[int, int] | None]) -> list[tuple[int, int]]:
+    """The pairs that change when y becomes the leftover: each (previous leftover, the partner it takes)."""
+    pairs: list[tuple[int, int]] = []
+    step = came_from[y]
+    while step is not None:
+        prev, v = step
+        pairs.append((prev, v))
+        step = came_from[prev]
+    return pairs

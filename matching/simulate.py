@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from matching.model import Instance, Meeting, Member
+from matching.model import Instance, Meeting, Member, PairResult
 from matching.pairs import match_pairs
 
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -81,7 +82,13 @@ class RoundRow:
     strategy: str
 
 
-def simulate(members: int, rounds: int, churn: float, seed: int) -> list[RoundRow]:
+def simulate(
+    members: int,
+    rounds: int,
+    churn: float,
+    seed: int,
+    solver: Callable[[Instance, int], PairResult] = match_pairs,
+) -> list[RoundRow]:
     rng = random.Random(seed)
     community = generate_members(members, rng)
     next_id = members + 1
@@ -98,7 +105,7 @@ def simulate(members: int, rounds: int, churn: float, seed: int) -> list[RoundRo
         paused = set(rng.sample([m.id for m in community], min(len(community) - 2, events // 2)))
         active = tuple(m for m in community if m.id not in paused)
         started = time.perf_counter()
-        result = match_pairs(Instance(active, tuple(history), round=r), seed=seed + r)
+        result = solver(Instance(active, tuple(history), round=r), seed + r)
         seconds = time.perf_counter() - started
         history.extend(Meeting(m.members, r) for m in result.matches)
         rows.append(
