@@ -7,6 +7,10 @@ import contextlib
 import logging
 import sys
 
+from aiogram import Bot
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.types import User
+
 from bot.app import create_bot, create_dispatcher, register_commands
 from bot.config import Settings, SettingsError, load_settings
 from bot.db.engine import create_engine, create_sessionmaker
@@ -21,7 +25,7 @@ async def run(settings: Settings) -> None:
     bot = create_bot(settings)
     dispatcher = create_dispatcher(settings, sessionmaker)
     try:
-        me = await bot.get_me()
+        me = await wait_for_telegram(bot)
         log.info("starting @%s", me.username)
         await bot.delete_webhook(drop_pending_updates=False)
         await register_commands(bot)
@@ -29,6 +33,18 @@ async def run(settings: Settings) -> None:
     finally:
         await bot.session.close()
         await engine.dispose()
+
+
+async def wait_for_telegram(bot: Bot) -> User:
+    """getMe until Telegram answers: a network outage at start-up is waited out, a bad token is not."""
+    delay = 1.0
+    while True:
+        try:
+            return await bot.get_me()
+        except TelegramNetworkError as error:
+            log.warning("Telegram is unreachable (%s); retrying in %.0f s", error.message, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
 
 
 def main() -> int:
@@ -39,8 +55,12 @@ def main() -> int:
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upgrade_to_head(settings.database_url)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+    except TelegramUnauthorizedError:
+        print("error: Telegram rejected BOT_TOKEN: check the token @BotFather gave you", file=sys.stderr)
+        return 2
     return 0
 
 

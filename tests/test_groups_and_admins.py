@@ -1,0 +1,105 @@
+"""Communities from groups, one-tap Join, and admin rights checked on every call."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db.models import Community
+from tests.conftest import PersonFactory
+from tests.driver import Person, plain
+from tests.support.fake_telegram import FakeTelegram
+from tests.test_onboarding import create_community
+
+GROUP = -100123
+
+
+def join_url(tg: FakeTelegram) -> str:
+    message = tg.last_message(GROUP)
+    assert message is not None
+    (_, url), = message.buttons
+    assert url is not None and url.startswith("https://t.me/coffee_test_bot?start=")
+    return url
+
+
+async def add_bot_to_group(adder: Person, title: str = "HR Club") -> None:
+    await adder.feed(adder.updates.my_chat_member(adder.user, GROUP, title))
+
+
+async def test_group_gets_a_community_and_a_join_button(
+    person: PersonFactory, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    olga = person(1, "Olga", username="olga")
+    await add_bot_to_group(olga)
+    message = tg.last_message(GROUP)
+    assert message is not None and "HR Club runs random coffee here" in message.plain_text
+    code = join_url(tg).split("start=")[1]
+    async with sessionmaker() as session:
+        community = await session.scalar(select(Community).where(Community.chat_id == GROUP))
+        assert community is not None and community.invite_code == code and "hr" in community.tags
+
+    alice = person(2, "Alice", username="alice")
+    replies = await alice.say(f"/start {code}")
+    assert "Welcome to HR Club" in plain(replies)
+    assert "Question 1 of 8" in plain(replies)
+
+    await olga.feed(olga.updates.group_message(olga.user, GROUP, "HR Club", "/join@coffee_test_bot"))
+    assert join_url(tg).endswith(code)
+
+
+async def test_group_admins_are_community_admins_checked_each_time(
+    person: PersonFactory, tg: FakeTelegram
+) -> None:
+    await add_bot_to_group(person(1, "Olga", username="olga"))
+    code = join_url(tg).split("start=")[1]
+    boris = person(3, "Boris", username="boris")
+    await boris.say(f"/start {code}")
+    await boris.say("/cancel")
+    assert "don't run any community" in plain(await boris.say("/members"))
+
+    tg.set_chat_admins(GROUP, [3], creator=1)
+    replies = await boris.say("/members")
+    assert "HR Club — 1 member(s)" in plain(replies)
+    assert "Boris @boris — active, profile not finished" in plain(replies)
+    assert code in plain(await boris.say("/invite"))
+
+    tg.set_chat_admins(GROUP, [], creator=1)  # demoted in Telegram: rights are gone at once
+    assert "don't run any community" in plain(await boris.say("/members"))
+
+
+async def test_linking_an_existing_community_needs_its_admin(
+    person: PersonFactory, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    olga = person(1, "Olga", username="olga")
+    code = await create_community(olga, "Founders")
+    mallory = person(6, "Mallory", username="mallory")
+    await add_bot_to_group(mallory, "Mallory's group")
+    await mallory.feed(mallory.updates.group_message(mallory.user, GROUP, "Mallory's group",
+                                                      f"/start@coffee_test_bot {code}"))
+    assert "Only an admin of that community" in tg.texts(GROUP)[-1]
+
+    await add_bot_to_group(olga, "Founders chat")
+    await olga.feed(olga.updates.group_message(olga.user, GROUP, "Founders chat", f"/start@coffee_test_bot {code}"))
+    assert join_url(tg).endswith(code)
+    async with sessionmaker() as session:
+        names = list(await session.scalars(select(Community.name).order_by(Community.id)))
+        linked = await session.scalar(select(Community.name).where(Community.chat_id == GROUP))
+    assert names == ["Founders"] and linked == "Founders"  # the empty auto-created community is gone
+
+
+async def test_community_creators_setting_restricts_newcommunity(
+    person: PersonFactory, settings: Settings
+) -> None:
+    settings.community_creators = frozenset({1})
+    assert "Only the people" in plain(await person(2, "Alice").say("/newcommunity Mine"))
+    assert "/newcommunity Berlin" in plain(await person(1, "Olga").say("/newcommunity"))
+    replies = await person(1, "Olga").say("/newcommunity  <b>Bold</b>   Club ")
+    assert "Community <b>Bold</b> Club is ready" in plain(replies)
+
+
+async def test_invite_codes_are_unguessable(person: PersonFactory) -> None:
+    olga = person(1, "Olga", username="olga")
+    codes = {await create_community(olga, f"C{i}") for i in range(20)}
+    assert len(codes) == 20
+    assert all(len(code) >= 12 and code.replace("-", "").replace("_", "").isalnum() for code in codes)
