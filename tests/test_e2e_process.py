@@ -106,7 +106,7 @@ async def test_missing_token_is_one_clear_line(tmp_path: Path) -> None:
             sys.executable, "-m", "bot", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
-        stdout, stderr = await process.communicate()
+        _, stderr = await process.communicate()
         assert process.returncode == 2
         lines = stderr.decode().strip().splitlines()
         assert len(lines) == 1 and "BOT_TOKEN" in lines[0] and "@BotFather" in lines[0], lines
