@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, UtcDateTime, utcnow
@@ -18,6 +18,31 @@ class MeetingFormat(enum.StrEnum):
     ANY = "any"
 
 
+class Frequency(enum.StrEnum):
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    MONTHLY = "monthly"
+
+
+class Outcome(enum.StrEnum):
+    MET = "met"
+    PLANNED = "planned"
+    NOT_MET = "not_met"
+
+
+class NoMeetingReason(enum.StrEnum):
+    NO_ANSWER = "no_answer"
+    I_COULD_NOT = "i_could_not"
+    OTHER = "other"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class MembershipStatus(enum.StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
@@ -26,6 +51,10 @@ class MembershipStatus(enum.StrEnum):
 
 def _values(enum_type: type[enum.StrEnum]) -> list[str]:
     return [member.value for member in enum_type]
+
+
+def _enum(enum_type: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(enum_type, name=name, native_enum=False, length=16, values_callable=_values)
 
 
 class User(Base):
@@ -44,7 +73,7 @@ class User(Base):
     offers: Mapped[str | None] = mapped_column(Text)
     needs: Mapped[str | None] = mapped_column(Text)
     meeting_format: Mapped[MeetingFormat | None] = mapped_column(
-        Enum(MeetingFormat, name="meeting_format", native_enum=False, length=16, values_callable=_values)
+        _enum(MeetingFormat, "meeting_format")
     )
     city: Mapped[str | None] = mapped_column(String(64))
     timezone: Mapped[str | None] = mapped_column(String(64))
@@ -72,6 +101,14 @@ class Community(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    schedule_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # Monday = 0
+    schedule_hour: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    schedule_minute: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    frequency: Mapped[Frequency] = mapped_column(
+        _enum(Frequency, "frequency"), default=Frequency.WEEKLY, server_default=Frequency.WEEKLY.value
+    )
+    reminder_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="community")
 
@@ -93,7 +130,7 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
     status: Mapped[MembershipStatus] = mapped_column(
-        Enum(MembershipStatus, name="membership_status", native_enum=False, length=16, values_callable=_values),
+        _enum(MembershipStatus, "membership_status"),
         default=MembershipStatus.ACTIVE,
     )
     paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -112,3 +149,96 @@ class FsmRecord(Base):
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     state: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Round(Base):
+    """One matching of one community for one period; the unique key makes rounds idempotent."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("community_id", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reminder_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    checkin_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    checkin_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    matches: Mapped[list[Match]] = relationship(back_populates="round", order_by="Match.id")
+
+
+class Match(Base):
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_writer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    round: Mapped[Round] = relationship(back_populates="matches")
+    members: Mapped[list[MatchMember]] = relationship(back_populates="match", order_by="MatchMember.user_id")
+
+
+class MatchMember(Base):
+    """A person's side of a match: their check-in, rating and follow-up."""
+
+    __tablename__ = "match_members"
+
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "outcome"))
+    no_reason: Mapped[NoMeetingReason | None] = mapped_column(_enum(NoMeetingReason, "no_meeting_reason"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(String(300))
+    checked_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    follow_up_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    match: Mapped[Match] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class RoundLeftOut(Base):
+    """Members a round could not match, with the engine's reason (offered as replacement partners)."""
+
+    __tablename__ = "round_left_out"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))
+
+
+class Block(Base):
+    """"Don't match me with this person again" — confidential, never shown to the other side."""
+
+    __tablename__ = "blocks"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    blocked_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message to send, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    reply_markup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(300))
