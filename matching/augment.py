@@ -10,18 +10,22 @@ from collections import deque
 from collections.abc import Sequence
 
 
-def augment_all(adj: Sequence[Sequence[int]], mate: list[int], roots: Sequence[int]) -> None:
+def augment_all(
+    adj: Sequence[Sequence[int]], mate: list[int], roots: Sequence[int], limit: int | None = None
+) -> None:
     """Augment from every free root until none of them has an augmenting path left.
 
     A free vertex without an augmenting path keeps having none after other augmentations, so each root
-    is searched at most once.
+    is searched at most once. With `limit`, a search gives up once its tree holds that many vertices (a
+    failing search would otherwise walk the whole component, and blossom contraction is linear in the
+    tree size): the caller then falls back to pairs outside `adj`.
     """
     for root in roots:
         if mate[root] == -1:
             _short_augment(root, adj, mate)
     for root in roots:
         if mate[root] == -1:
-            _augment_from(root, adj, mate)
+            _augment_from(root, adj, mate, limit)
 
 
 def _short_augment(u: int, adj: Sequence[Sequence[int]], mate: list[int]) -> bool:
@@ -39,7 +43,7 @@ def _short_augment(u: int, adj: Sequence[Sequence[int]], mate: list[int]) -> boo
     return False
 
 
-def _augment_from(root: int, adj: Sequence[Sequence[int]], mate: list[int]) -> bool:
+def _augment_from(root: int, adj: Sequence[Sequence[int]], mate: list[int], limit: int | None = None) -> bool:
     parent: dict[int, int] = {}
     base: dict[int, int] = {}
     even: set[int] = {root}
@@ -88,6 +92,8 @@ def _augment_from(root: int, adj: Sequence[Sequence[int]], mate: list[int]) -> b
                             even.add(u)
                             queue.append(u)
             elif to not in parent:
+                if limit is not None and len(tree) >= limit:
+                    return False
                 parent[to] = v
                 tree.append(to)
                 if mate[to] == -1:

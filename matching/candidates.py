@@ -15,23 +15,38 @@ from collections.abc import Iterable
 from matching.rules import Rules
 
 ALL_PAIRS_UP_TO = 400  # members; below this every allowed pair is a candidate (exact repeat avoidance)
+EXACT_TOP_UP_TO = 2_500  # members; below this each member keeps its exact best partners (all pairs scored)
 
 Adjacency = list[dict[int, float]]  # neighbour -> weight, symmetric
 
 
-def candidate_graph(rules: Rules, members: list[int], rng: random.Random, pool: int, keep: int) -> Adjacency:
+def candidate_graph(
+    rules: Rules, members: list[int], rng: random.Random, pool: int, keep: int, exact_keep: int
+) -> Adjacency:
     adj: Adjacency = [{} for _ in range(rules.n)]
     if len(members) <= ALL_PAIRS_UP_TO:
         for pos, i in enumerate(members):
-            for j in members[pos + 1 :]:
-                if rules.allowed(i, j):
-                    adj[i][j] = adj[j][i] = rules.weight(i, j)
+            for w, j in rules.weights_from(i, members[pos + 1 :]):
+                adj[i][j] = adj[j][i] = w
+        return adj
+    if len(members) <= EXACT_TOP_UP_TO:
+        # Every pair scored once; each member keeps its exact top `exact_keep`, the graph is their union.
+        rows: list[list[tuple[float, int]]] = [[] for _ in range(rules.n)]
+        for pos, i in enumerate(members):
+            row_i = rows[i]
+            for w, j in rules.weights_from(i, members[pos + 1 :]):
+                row_i.append((w, j))
+                rows[j].append((w, i))
+        for i in members:
+            for w, j in heapq.nlargest(exact_keep, rows[i]):
+                adj[i][j] = adj[j][i] = w
+            rows[i] = []
         return adj
     buckets = _Buckets(rules, members, rng)
     for i in members:
-        scored = {j: rules.weight(i, j) for j in buckets.sample(i, pool) if j != i and rules.allowed(i, j)}
-        for j in heapq.nlargest(keep, scored, key=scored.__getitem__):
-            adj[i][j] = adj[j][i] = scored[j]
+        scored = rules.weights_from(i, set(buckets.sample(i, pool)))
+        for w, j in heapq.nlargest(keep, scored):
+            adj[i][j] = adj[j][i] = w
     return adj
 
 

@@ -7,7 +7,7 @@ import time
 from itertools import combinations
 
 from matching.augment import augment_all
-from matching.candidates import Adjacency, candidate_graph
+from matching.candidates import ALL_PAIRS_UP_TO, Adjacency, candidate_graph
 from matching.improve import improve
 from matching.model import Instance, Match, PairResult, PairStats, Unmatched
 from matching.rules import REPEAT, Rules
@@ -16,6 +16,9 @@ from matching.score import DEFAULT_WEIGHTS, Weights, explain
 
 POOL = 64  # sampled and scored candidates per member on large communities …
 KEEP = 16  # … of which the best are kept
+EXACT_KEEP = 16  # exact best partners kept per member where all pairs are scored (see candidates.py)
+SEARCH_LIMIT = 400  # vertices in one augmenting-path search tree (above ALL_PAIRS_UP_TO members)
+TRIO_SCAN = 4000  # matched pairs tried as the trio's base per leftover candidate (large communities)
 SCHEDULE_BUDGET = 60_000  # pair scores spent choosing among open round-robin factors
 CHAIN_DEPTH = 6
 TRIO_LEFTOVERS = 64  # members tried as the trio's extra person when the first choice means a repeat
@@ -98,15 +101,19 @@ def _optimise(
     rules: Rules, eligible: list[int], rng: random.Random
 ) -> tuple[list[tuple[int, int]], tuple[int, int, int] | None]:
     """Maximum cardinality first, then fewest (and oldest) repeats, then score: greedy, augment, 2-opt."""
-    adj = candidate_graph(rules, eligible, rng, POOL, KEEP)
+    adj = candidate_graph(rules, eligible, rng, POOL, KEEP, EXACT_KEEP)
     mate = [-1] * rules.n
     order = list(eligible)
     rng.shuffle(order)
+    complete = len(eligible) <= ALL_PAIRS_UP_TO  # adj holds every allowed pair: searches stay exact
+    limit = None if complete else SEARCH_LIMIT
 
     fresh_edges = [(w, i, j) for i in order for j, w in adj[i].items() if i < j and w >= 0]
     _greedy(fresh_edges, mate, rng)
+    del fresh_edges
     fresh_adj = [[j for j, w in adj[i].items() if w >= 0] for i in range(rules.n)]
-    augment_all(fresh_adj, mate, order)
+    augment_all(fresh_adj, mate, order, limit)
+    del fresh_adj
 
     free = [i for i in order if mate[i] == -1]
     if free:
@@ -114,7 +121,10 @@ def _optimise(
         repeat_edges = [(w, i, j) for i in free for j, w in adj[i].items() if i < j and j in free_set]
         _greedy(repeat_edges, mate, rng)
         full_adj = [list(adj[i]) for i in range(rules.n)]
-        augment_all(full_adj, mate, order)
+        augment_all(full_adj, mate, order, limit)
+        del full_adj
+        if not complete:
+            _fill(rules, mate, [i for i in order if mate[i] == -1], adj)
 
     def weight_of(a: int, b: int) -> float | None:
         return rules.weight(a, b) if rules.allowed(a, b) else None
@@ -130,6 +140,41 @@ def _optimise(
     trio = _best_trio(rules, free[0], mate, adj) if len(eligible) % 2 and free else None
     pairs = [(i, mate[i]) for i in order if mate[i] > i]
     return pairs, trio
+
+
+def _fill(rules: Rules, mate: list[int], free: list[int], adj: Adjacency) -> None:
+    """Members the bounded searches over candidate edges left free, paired through any allowed pair: first
+    with each other (best weight), then by a length-3 alternating path u – a = b – v that lets u take a and
+    b take v. The allowed graph is almost complete, so this restores maximum cardinality in practice; who
+    still stays free is reported as unmatched. New edges join `adj` so that improvement can undo them."""
+    free = [u for u in free if mate[u] == -1]
+    while len(free) >= 2:
+        u = free.pop(0)
+        options = rules.weights_from(u, free)
+        if options:
+            w, v = max(options)
+            mate[u], mate[v] = v, u
+            adj[u][v] = adj[v][u] = w
+            free.remove(v)
+            continue
+        if not _three_path(rules, mate, u, free, adj):
+            continue  # u stays free; the others may still pair among themselves
+        free = [x for x in free if mate[x] == -1]
+
+
+def _three_path(rules: Rules, mate: list[int], u: int, free: list[int], adj: Adjacency) -> bool:
+    partners = sorted(((w, a) for w, a in rules.weights_from(u, range(rules.n)) if mate[a] != -1), reverse=True)
+    for v in free:
+        for w_ua, a in partners:
+            b = mate[a]
+            if b == v or not rules.allowed(b, v):
+                continue
+            w_bv = rules.weight(b, v)
+            mate[u], mate[a], mate[b], mate[v] = a, u, v, b
+            adj[u][a] = adj[a][u] = w_ua
+            adj[b][v] = adj[v][b] = w_bv
+            return True
+    return False
 
 
 def _greedy(edges: list[tuple[float, int, int]], mate: list[int], rng: random.Random) -> None:
@@ -152,7 +197,7 @@ def _best_trio(rules: Rules, x: int, mate: list[int], adj: Adjacency) -> tuple[i
         y = frontier.pop(0)
         path = _path_pairs(y, came_from)
         changed = {v for pair in path for v in pair}
-        for a in range(rules.n):
+        for a in _trio_bases(rules, y, mate, adj):
             b = mate[a]
             if b > a and a not in changed and b not in changed and rules.allowed(y, a) and rules.allowed(y, b):
                 w = rules.weight(y, a) + rules.weight(y, b)
@@ -174,6 +219,17 @@ def _best_trio(rules: Rules, x: int, mate: list[int], adj: Adjacency) -> tuple[i
         mate[a], mate[b] = b, a
     mate[y] = -1
     return trio
+
+
+def _trio_bases(rules: Rules, y: int, mate: list[int], adj: Adjacency) -> list[int]:
+    """Members whose pair may take y in: everyone on smaller communities; on large ones y's candidates,
+    their partners, and an even spread of the others (deterministic)."""
+    if rules.n <= TRIO_SCAN:
+        return list(range(rules.n))
+    out = [a for v in adj[y] for a in (v, mate[v]) if a != -1]
+    step = rules.n // TRIO_SCAN
+    out.extend(range(y % step, rules.n, step))
+    return out
 
 
 def _path_pairs(y: int, came_from: dict[int, tuple[int, int] | None]) -> list[tuple[int, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import combinations
 
 from matching.model import Instance, Unmatched
@@ -30,16 +31,30 @@ class Rules:
                 self.blocked.add(self.key(i, j))
                 self.blocked_by[i].add(j)
                 self.blocked_by[j].add(i)
-        self.last_met: dict[int, int] = {}
+        last_met: dict[int, int] = {}
+        self.last_met = last_met
         latest = instance.round
+        get = index.get
         for meeting in instance.history:
-            inside = sorted({index[m] for m in meeting.members if m in index})
-            latest = max(latest, meeting.round + 1)
+            r = meeting.round
+            if r >= latest:
+                latest = r + 1
+            ms = meeting.members
+            if len(ms) == 2:  # the common case, without building sets
+                i, j = get(ms[0]), get(ms[1])
+                if i is None or j is None or i == j:
+                    continue
+                k = i * n + j if i < j else j * n + i
+                if last_met.get(k, r - 1) < r:
+                    last_met[k] = r
+                continue
+            inside = sorted({index[m] for m in ms if m in index})
             for i, j in combinations(inside, 2):
                 k = i * n + j
-                if self.last_met.get(k, meeting.round - 1) < meeting.round:
-                    self.last_met[k] = meeting.round
+                if last_met.get(k, r - 1) < r:
+                    last_met[k] = r
         self.round = instance.round if instance.round > 0 else latest
+        self._prepare_fast(weights)
 
     def key(self, i: int, j: int) -> int:
         return i * self.n + j if i < j else j * self.n + i
@@ -48,7 +63,7 @@ class Rules:
         return (
             i != j
             and self.key(i, j) not in self.blocked
-            and not forbidden_by_place(self.profiles[i], self.profiles[j])
+            and self.base(self.cls[i], self.cls[j]) is not None
         )
 
     def met(self, i: int, j: int) -> bool:
@@ -61,8 +76,126 @@ class Rules:
             return 0.0
         return REPEAT + RECENCY / max(1, self.round - last)
 
+    def _prepare_fast(self, w: Weights) -> None:
+        """Per-member features as plain lists (interest bitmasks, stem sets, a place/time/language class)
+        so that scoring a pair avoids attribute access and re-deriving anything."""
+        tags: dict[str, int] = {}
+        classes: dict[tuple[object, ...], int] = {}
+        self.imask: list[int] = []
+        self.offer: list[frozenset[str]] = []
+        self.need_all: list[frozenset[str]] = []
+        self.needs: list[tuple[tuple[frozenset[str], int], ...]] = []
+        self.cls: list[int] = []
+        reps: list[Profile] = []
+        for p in self.profiles:
+            mask = 0
+            for t in p.interests:
+                mask |= 1 << tags.setdefault(t, len(tags))
+            self.imask.append(mask)
+            self.offer.append(p.offer_stems)
+            self.need_all.append(p.need_stems)
+            self.needs.append(tuple((need.stems, len(need.stems)) for need in p.needs))
+            key = (p.member.format, p.city, p.member.utc_offset, p.languages)
+            c = classes.get(key)
+            if c is None:
+                c = classes[key] = len(classes)
+                reps.append(p)
+            self.cls.append(c)
+        self.classes = len(classes)
+        self._class_reps = reps
+        self._base: dict[int, float | None] = {}
+        self._max_interests = w.max_interests
+        self._help = w.help
+        self._max_help = w.max_help
+
+    def base(self, ci: int, cj: int) -> float | None:
+        """Format, city, time zone and language part of a score between two classes; None if forbidden."""
+        key = ci * self.classes + cj
+        try:
+            return self._base[key]
+        except KeyError:
+            a, b = self._class_reps[ci], self._class_reps[cj]
+            if forbidden_by_place(a, b):
+                value: float | None = None
+            else:
+                stripped_a = Profile(a.member, frozenset(), (), (), frozenset(), frozenset(), a.city, a.languages)
+                stripped_b = Profile(b.member, frozenset(), (), (), frozenset(), frozenset(), b.city, b.languages)
+                value = pair_score(stripped_a, stripped_b, self.weights)
+            self._base[key] = value
+            return value
+
+    def help_value(self, giver: int, receiver: int) -> float:
+        offer = self.offer[giver]
+        if offer.isdisjoint(self.need_all[receiver]):
+            return 0.0
+        total = 0.0
+        help_ = self._help
+        for stems, size in self.needs[receiver]:
+            common = len(stems & offer)
+            if common:
+                total += help_ if common == size else help_ * 0.5 * common / size
+        return min(total, self._max_help)
+
+    def weights_from(self, i: int, others: Iterable[int]) -> list[tuple[float, int]]:
+        """(weight, j) for every allowed partner j of i among `others` (j != i): the hot loop of candidate
+        generation, with everything it needs in local variables."""
+        n = self.n
+        row = [self.base(self.cls[i], c) for c in range(self.classes)]
+        cls = self.cls
+        imask = self.imask
+        offer = self.offer
+        need_all = self.need_all
+        needs = self.needs
+        last_met = self.last_met
+        blocked = self.blocked_by[i]
+        mi = imask[i]
+        oi = offer[i]
+        ni = need_all[i]
+        needs_i = needs[i]
+        cap = self._max_interests
+        unit = self.weights.interest
+        help_ = self._help
+        half = help_ * 0.5
+        max_help = self._max_help
+        rnd = self.round
+        out: list[tuple[float, int]] = []
+        append = out.append
+        for j in others:
+            base = row[cls[j]]
+            if base is None or j == i or j in blocked:
+                continue
+            shared = (mi & imask[j]).bit_count()
+            value = unit * (shared if shared < cap else cap)
+            if not oi.isdisjoint(need_all[j]):
+                total = 0.0
+                for stems, size in needs[j]:
+                    common = len(stems & oi)
+                    if common:
+                        total += help_ if common == size else half * common / size
+                value += total if total < max_help else max_help
+            oj = offer[j]
+            if not oj.isdisjoint(ni):
+                total = 0.0
+                for stems, size in needs_i:
+                    common = len(stems & oj)
+                    if common:
+                        total += help_ if common == size else half * common / size
+                value += total if total < max_help else max_help
+            value += base
+            last = last_met.get(i * n + j if i < j else j * n + i)
+            if last is not None:
+                gap = rnd - last
+                value -= REPEAT + RECENCY / (gap if gap > 1 else 1)
+            append((value, j))
+        return out
+
     def score(self, i: int, j: int) -> float:
-        return pair_score(self.profiles[i], self.profiles[j], self.weights)
+        base = self.base(self.cls[i], self.cls[j])
+        if base is None:  # forbidden pairs still get a score for reporting
+            return pair_score(self.profiles[i], self.profiles[j], self.weights)
+        shared = (self.imask[i] & self.imask[j]).bit_count()
+        interest = self.weights.interest * (shared if shared < self._max_interests else self._max_interests)
+        return interest + self.help_value(i, j) + self.help_value(j, i) + base
 
     def weight(self, i: int, j: int) -> float:
         return self.score(i, j) - self.repeat_cost(i, j)
