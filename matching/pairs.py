@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import random
 import time
-from itertools import combinations
+from itertools import combinations, repeat
 
 from matching.augment import augment_all
 from matching.candidates import ALL_PAIRS_UP_TO, Adjacency, candidate_graph
 from matching.improve import improve
 from matching.model import Instance, Match, PairResult, PairStats, Unmatched
 from matching.rules import REPEAT, Rules
-from matching.schedule import best_factor, group_rounds, open_factors, recognise
+from matching.schedule import best_factor, open_factors, recognise
 from matching.score import DEFAULT_WEIGHTS, Weights, explain
 
 POOL = 64  # sampled and scored candidates per member on large communities …
@@ -78,12 +78,19 @@ def _continue_schedule(
     """A repeat-free round-robin factor if the history follows a schedule over exactly these members."""
     if len(eligible) < 4 or len(eligible) % 2:
         return None
-    inside = set(eligible)
-    meetings = [
-        (m.round, [rules.index[i] for i in m.members if i in rules.index and rules.index[i] in inside])
-        for m in instance.history
-    ]
-    rounds = group_rounds([(r, members) for r, members in meetings if len(members) >= 2])
+    n = rules.n
+    rounds: dict[int, list[tuple[int, int]]] = {}
+    if len(eligible) == n:
+        for r, keys in rules.round_pairs.items():
+            rounds[r] = [divmod(k, n) for k in keys]
+    else:
+        is_eligible = [False] * n
+        for i in eligible:
+            is_eligible[i] = True
+        for r, keys in rules.round_pairs.items():
+            pairs = [(i, j) for i, j in map(divmod, keys, repeat(n)) if is_eligible[i] and is_eligible[j]]
+            if pairs:
+                rounds[r] = pairs
     labels = recognise(rounds, len(eligible)) if rounds else None
     if labels is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from itertools import combinations
 
@@ -12,6 +13,7 @@ from matching.score import DEFAULT_WEIGHTS, Profile, Weights, forbidden_by_place
 # that met longest ago, then the compatibility score (which stays well below RECENCY).
 REPEAT = 1000.0
 RECENCY = 500.0
+_UNKNOWN = float("nan")
 
 
 class Rules:
@@ -33,6 +35,9 @@ class Rules:
                 self.blocked_by[j].add(i)
         last_met: dict[int, int] = {}
         self.last_met = last_met
+        # Pairs (as keys i * n + j, i < j) met in each round, for recognising a round-robin schedule.
+        self.round_pairs: dict[int, array[int]] = {}
+        round_pairs = self.round_pairs
         latest = instance.round
         get = index.get
         for meeting in instance.history:
@@ -47,12 +52,20 @@ class Rules:
                 k = i * n + j if i < j else j * n + i
                 if last_met.get(k, r - 1) < r:
                     last_met[k] = r
+                keys = round_pairs.get(r)
+                if keys is None:
+                    keys = round_pairs[r] = array("q")
+                keys.append(k)
                 continue
             inside = sorted({index[m] for m in ms if m in index})
             for i, j in combinations(inside, 2):
                 k = i * n + j
                 if last_met.get(k, r - 1) < r:
                     last_met[k] = r
+                keys = round_pairs.get(r)
+                if keys is None:
+                    keys = round_pairs[r] = array("q")
+                keys.append(k)
         self.round = instance.round if instance.round > 0 else latest
         self._prepare_fast(weights)
 
@@ -104,6 +117,7 @@ class Rules:
         self.classes = len(classes)
         self._class_reps = reps
         self._base: dict[int, float | None] = {}
+        self._rows: dict[int, list[float | None]] = {}
         self._max_interests = w.max_interests
         self._help = w.help
         self._max_help = w.max_help
@@ -140,7 +154,10 @@ class Rules:
         """(weight, j) for every allowed partner j of i among `others` (j != i): the hot loop of candidate
         generation, with everything it needs in local variables."""
         n = self.n
-        row = [self.base(self.cls[i], c) for c in range(self.classes)]
+        ci = self.cls[i]
+        row = self._rows.get(ci)
+        if row is None:
+            row = self._rows[ci] = [_UNKNOWN] * self.classes  # filled on first use
         cls = self.cls
         imask = self.imask
         offer = self.offer
@@ -161,9 +178,14 @@ class Rules:
         out: list[tuple[float, int]] = []
         append = out.append
         for j in others:
-            base = row[cls[j]]
+            cj = cls[j]
+            base = row[cj]
             if base is None or j == i or j in blocked:
                 continue
+            if base != base:  # NaN: not computed yet
+                base = row[cj] = self.base(ci, cj)
+                if base is None:
+                    continue
             shared = (mi & imask[j]).bit_count()
             value = unit * (shared if shared < cap else cap)
             if not oi.isdisjoint(need_all[j]):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from itertools import repeat
 
 Pair = tuple[int, int]
 
@@ -39,10 +40,11 @@ def factor_of(labels_n: int, a: int, b: int) -> int:
 
 
 def labelling(first_round: Sequence[Pair]) -> dict[int, int]:
-    pairs = sorted((min(p), max(p)) for p in first_round)
-    n = 2 * len(pairs)
+    big = 1 + max((max(p) for p in first_round), default=0)
+    keys = sorted(min(p) * big + max(p) for p in first_round)  # ints sort much faster than tuples
+    n = 2 * len(keys)
     labels: dict[int, int] = {}
-    for k, (a, b) in enumerate(pairs):
+    for k, (a, b) in enumerate(map(divmod, keys, repeat(big))):
         labels[a] = k
         labels[b] = n - 1 if k == 0 else n - 1 - k
     return labels
@@ -74,7 +76,11 @@ def _single_factor(pairs: list[Pair], labels: dict[int, int], n: int) -> bool:
 def open_factors(labels: dict[int, int], met_pairs: Sequence[Pair]) -> list[int]:
     """Factors in which no pair has met (in any round, including before the schedule started)."""
     n = len(labels)
-    touched = {factor_of(n, labels[a], labels[b]) for a, b in met_pairs}
+    touched: set[int] = set()
+    for a, b in met_pairs:
+        touched.add(factor_of(n, labels[a], labels[b]))
+        if len(touched) == n - 1:
+            return []  # every factor has a pair that met: stop early (long histories of big communities)
     return [r for r in range(n - 1) if r not in touched]
 
 
