@@ -15,6 +15,10 @@ from bot.app import create_bot, create_dispatcher, register_commands
 from bot.config import Settings, SettingsError, load_settings
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import upgrade_to_head
+from bot.delivery import DeliverySettings, DeliveryWorker
+from bot.jobs import Jobs
+from bot.scheduler import RoundScheduler
+from bot.services import replacements
 
 log = logging.getLogger("bot")
 
@@ -23,14 +27,28 @@ async def run(settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     bot = create_bot(settings)
-    dispatcher = create_dispatcher(settings, sessionmaker)
+    worker = DeliveryWorker(bot, sessionmaker, DeliverySettings(rate_per_second=settings.delivery_rate),
+                            on_blocked=replacements.on_blocked)
+    jobs = Jobs(sessionmaker, worker)
+    scheduler = RoundScheduler(jobs.round, jobs.housekeeping, settings.housekeeping_seconds)
+    dispatcher = create_dispatcher(settings, sessionmaker, worker=worker, scheduler=scheduler)
+    worker_task: asyncio.Task[None] | None = None
     try:
         me = await wait_for_telegram(bot)
         log.info("starting @%s", me.username)
         await bot.delete_webhook(drop_pending_updates=False)
         await register_commands(bot)
+        worker_task = asyncio.create_task(worker.run(), name="delivery")
+        scheduler.start(await jobs.communities())
+        await jobs.catch_up()
+        await jobs.housekeeping()
         await dispatcher.start_polling(bot, polling_timeout=25)
     finally:
+        scheduler.shutdown()
+        if worker_task is not None:
+            worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker_task
         await bot.session.close()
         await engine.dispose()
 

@@ -50,3 +50,46 @@ class DismissCb(CallbackData, prefix="x"):
     """A "No" button: nothing changes."""
 
     what: str
+
+
+class CheckinCb(CallbackData, prefix="ci"):
+    match_id: int
+    answer: str  # an Outcome value
+
+
+class RateCb(CallbackData, prefix="rt"):
+    match_id: int
+    stars: int
+
+
+class NoReasonCb(CallbackData, prefix="nr"):
+    match_id: int
+    reason: str  # a NoMeetingReason value
+
+
+class BlockCb(CallbackData, prefix="bl"):
+    match_id: int
+    partner_id: int
+
+
+class FollowUpCb(CallbackData, prefix="fu"):
+    match_id: int
+
+
+class ReplaceCb(CallbackData, prefix="rp"):
+    match_id: int
+
+
+class MatchNowCb(CallbackData, prefix="mn"):
+    community_id: int
+    confirmed: bool = False
+
+
+class CheckinNowCb(CallbackData, prefix="cn"):
+    community_id: int
+
+
+class ScheduleCb(CallbackData, prefix="sc"):
+    community_id: int
+    field: str = ""  # "", "weekday", "time", "frequency"
+    value: str = ""

@@ -28,6 +28,8 @@ class Settings(DatabaseSettings):
     telegram_api_url: str | None = None
     log_level: str = "INFO"
     default_timezone: str = "UTC"
+    delivery_rate: float = Field(default=25.0, gt=0, le=1000)
+    housekeeping_seconds: float = Field(default=60.0, gt=0)
     community_creators: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
 
     @field_validator("bot_token")
@@ -83,6 +85,8 @@ FIELD_HINTS = {
     "default_timezone": "DEFAULT_TIMEZONE must be an IANA time zone such as Europe/Berlin",
     "community_creators": "COMMUNITY_CREATORS must be a comma-separated list of Telegram user ids",
     "log_level": "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
+    "delivery_rate": "DELIVERY_RATE must be a number of messages per second between 0 and 1000",
+    "housekeeping_seconds": "HOUSEKEEPING_SECONDS must be a positive number of seconds",
 }
 
 

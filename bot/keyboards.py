@@ -9,19 +9,25 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     ALL_COMMUNITIES,
+    BlockCb,
+    CheckinCb,
     DeleteCb,
     DismissCb,
+    FollowUpCb,
     JoinCb,
     LanguageCb,
     LeaveCb,
+    NoReasonCb,
     PauseCb,
     ProfileEditCb,
     QuestionCb,
+    RateCb,
+    ReplaceCb,
     ResumeCb,
 )
-from bot.db.models import Membership
+from bot.db.models import Membership, NoMeetingReason, Outcome, User
 from bot.i18n import LANGUAGES, Texts
-from bot.render import step_label, tag_label
+from bot.render import name_of, step_label, tag_label
 from bot.services.memberships import PAUSE_CHOICES
 from bot.services.profiles import OFFSET_CHOICES, Step, TimeZoneAnswer, offset_name
 
@@ -147,4 +153,53 @@ def languages() -> InlineKeyboardMarkup:
 def url_button(text: str, url: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=text, url=url)
+    return builder.as_markup()
+
+
+def checkin(texts: Texts, match_id: int, partners: Sequence[User]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for outcome in Outcome:
+        builder.button(text=texts(f"checkin.{outcome.value}"), callback_data=CheckinCb(match_id=match_id,
+                                                                                      answer=outcome.value))
+    for partner in partners:
+        builder.button(text=texts.label("checkin.block", name=name_of(partner)),
+                       callback_data=BlockCb(match_id=match_id, partner_id=partner.id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def ratings(match_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for stars in range(1, 6):
+        builder.button(text="⭐" * stars, callback_data=RateCb(match_id=match_id, stars=stars))
+    builder.adjust(5)
+    return builder.as_markup()
+
+
+def no_reasons(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for reason in NoMeetingReason:
+        builder.button(text=texts(f"checkin.reason.{reason.value}"),
+                       callback_data=NoReasonCb(match_id=match_id, reason=reason.value))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def after_rating(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("checkin.follow_up"), callback_data=FollowUpCb(match_id=match_id))
+    builder.button(text=texts("checkin.skip_comment"), callback_data=DismissCb(what="comment"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def resume_button(texts: Texts, community_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("noshow.resume"), callback_data=ResumeCb(community_id=community_id))
+    return builder.as_markup()
+
+
+def replacement(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("blocked.find_new"), callback_data=ReplaceCb(match_id=match_id))
     return builder.as_markup()

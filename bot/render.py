@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.utils.link import create_tg_link
 
 from bot.db.models import Membership, MembershipStatus, User
 from bot.i18n import Html, Texts
-from bot.services.profiles import Draft, Step, offset_name
+from bot.services.profiles import Draft, Step, draft_from, offset_name
 
 
 def tag_label(texts: Texts, tag: str) -> str:
@@ -69,3 +71,65 @@ def member_line(texts: Texts, membership: Membership) -> Html:
     state = texts(f"status.{membership.status.value}")
     profile = "" if person.has_confirmed_profile else texts("admin.members_no_profile")
     return texts("admin.member_line", name=name, handle=handle, status=state, profile=profile)
+
+
+def name_of(person: User) -> str:
+    return person.display_name or person.first_name or "—"
+
+
+def why_lines(texts: Texts, me: User, partners: list[User], reasons: dict[str, Any]) -> list[Html]:
+    """The engine's reasons in words, from `me`'s point of view."""
+    names = {partner.id: name_of(partner) for partner in partners}
+    lines = []
+    if reasons.get("shared_interests"):
+        tags = ", ".join(tag_label(texts, tag) for tag in reasons["shared_interests"])
+        lines.append(texts("intro.why.interests", interests=tags))
+    for help_ in reasons.get("helps", []):
+        if help_["receiver"] == me.id and help_["giver"] in names:
+            lines.append(texts("intro.why.helps_you", name=names[help_["giver"]], what=help_["what"]))
+        elif help_["giver"] == me.id and help_["receiver"] in names:
+            lines.append(texts("intro.why.you_help", name=names[help_["receiver"]], what=help_["what"]))
+    if reasons.get("same_city") and reasons.get("meeting_format") == "offline":
+        lines.append(texts("intro.why.same_city", city=reasons["same_city"]))
+    return lines or [texts("intro.why.fresh")]
+
+
+def icebreaker(texts: Texts, reasons: dict[str, Any]) -> Html:
+    for tag in reasons.get("shared_interests", []):
+        if texts.has(f"icebreaker.{tag}"):
+            return texts(f"icebreaker.{tag}")
+    return texts("icebreaker.any")
+
+
+def intro(texts: Texts, community: str, me: User, partners: list[User], reasons: dict[str, Any],
+          writer_id: int | None) -> Html:
+    cards = "\n\n".join(profile_card(texts, draft_from(partner), partner) for partner in partners)
+    header = texts("intro.header_trio" if len(partners) > 1 else "intro.header", community=community)
+    writer = next((partner for partner in partners if partner.id == writer_id), None)
+    first = texts("intro.you_first") if writer is None else texts("intro.they_first", name=name_of(writer))
+    why = "\n".join(f"• {line}" for line in why_lines(texts, me, partners, reasons))
+    return texts("intro", header=header, cards=Html(cards), why=Html(why), icebreaker=icebreaker(texts, reasons),
+                 first=first)
+
+
+def left_out(texts: Texts, community: str, reason: str) -> Html:
+    key = f"left_out.{reason}" if texts.has(f"left_out.{reason}") else "left_out.other"
+    return texts("left_out", community=community, reason=texts(key))
+
+
+def names(people: list[User]) -> str:
+    return ", ".join(name_of(person) for person in people)
+
+
+def contacts(texts: Texts, people: list[User]) -> Html:
+    lines = [f"{texts('card.name_only', name=name_of(person))}: "
+             f"{contact_line(texts, person.username, person.contact, person.telegram_id)}" for person in people]
+    return Html("\n".join(lines))
+
+
+def reminder(texts: Texts, partners: list[User]) -> Html:
+    return texts("reminder", names=names(partners), contacts=contacts(texts, partners))
+
+
+def follow_up(texts: Texts, partners: list[User]) -> Html:
+    return texts("follow_up", names=names(partners), contacts=contacts(texts, partners))

@@ -12,6 +12,7 @@ from bot.db.models import User
 from bot.i18n import Texts
 from bot.links import add_to_group_link, join_link
 from bot.render import member_line
+from bot.scheduler import RoundScheduler
 from bot.services import communities
 
 MEMBERS_SHOWN = 50
@@ -23,7 +24,8 @@ def setup() -> Router:
 
     @router.message(Command("newcommunity"))
     async def new_community(message: Message, command: CommandObject, bot: Bot, session: AsyncSession,
-                            user: User, texts: Texts, settings: Settings) -> None:
+                            user: User, texts: Texts, settings: Settings,
+                            scheduler: RoundScheduler | None = None) -> None:
         if not settings.may_create_communities(message.chat.id):
             await message.answer(texts("admin.create_not_allowed"))
             return
@@ -31,7 +33,9 @@ def setup() -> Router:
         if not name:
             await message.answer(texts("admin.newcommunity_usage"))
             return
-        community = await communities.create_community(session, user, name)
+        community = await communities.create_community(session, user, name, settings.default_timezone)
+        if scheduler is not None:
+            scheduler.sync(community)
         await message.answer(texts(
             "admin.created", community=community.name,
             link=await join_link(bot, community.invite_code),

@@ -8,9 +8,11 @@ from aiogram.types import ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards
+from bot.config import Settings
 from bot.db.models import Community, User
 from bot.i18n import Texts
 from bot.links import join_link
+from bot.scheduler import RoundScheduler
 from bot.services import communities
 
 GROUP_TYPES = {"group", "supergroup"}
@@ -30,8 +32,12 @@ def setup() -> Router:
 
     @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=JOIN_TRANSITION))
     async def added_to_group(event: ChatMemberUpdated, bot: Bot, session: AsyncSession,
-                             user: User, texts: Texts) -> None:
-        link = await communities.attach_group(session, event.chat.id, event.chat.title or "", user)
+                             user: User, texts: Texts, settings: Settings,
+                             scheduler: RoundScheduler | None = None) -> None:
+        link = await communities.attach_group(session, event.chat.id, event.chat.title or "", user,
+                                              settings.default_timezone)
+        if link.created and scheduler is not None:
+            scheduler.sync(link.community)
         await post_join_button(bot, event.chat.id, link.community, texts)
 
     @router.message(CommandStart(deep_link=True))

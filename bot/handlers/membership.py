@@ -137,7 +137,12 @@ def setup() -> Router:
         await edit_or_send(query, bot, texts("delete.done"))
 
     @router.callback_query(DismissCb.filter())
-    async def dismissed(query: CallbackQuery, bot: Bot, texts: Texts) -> None:
+    async def dismissed(query: CallbackQuery, callback_data: DismissCb, bot: Bot, state: FSMContext,
+                        texts: Texts) -> None:
+        if callback_data.what == "comment":  # "Skip" the optional check-in comment
+            await state.clear()
+            await edit_or_send(query, bot, texts("checkin.comment_saved"))
+            return
         await edit_or_send(query, bot, texts("common.nothing_changed"))
 
     @router.message(Command("language"))

@@ -33,11 +33,11 @@ def clean_name(raw: str) -> str:
 
 
 async def create_community(
-    session: AsyncSession, owner: User, name: str, chat_id: int | None = None
+    session: AsyncSession, owner: User, name: str, timezone: str, chat_id: int | None = None
 ) -> Community:
     community = Community(
         name=clean_name(name), description="", invite_code=new_invite_code(),
-        tags=list(DEFAULT_TAGS), owner_id=owner.id, chat_id=chat_id,
+        tags=list(DEFAULT_TAGS), owner_id=owner.id, chat_id=chat_id, timezone=timezone,
     )
     session.add(community)
     await session.flush()
@@ -92,12 +92,12 @@ class GroupLink:
     created: bool
 
 
-async def attach_group(session: AsyncSession, chat_id: int, title: str, adder: User) -> GroupLink:
+async def attach_group(session: AsyncSession, chat_id: int, title: str, adder: User, timezone: str) -> GroupLink:
     """The bot was added to a group: reuse its community or create one named after the group."""
     existing = await by_chat(session, chat_id)
     if existing is not None:
         return GroupLink(existing, created=False)
-    community = await create_community(session, adder, title or "Community", chat_id=chat_id)
+    community = await create_community(session, adder, title or "Community", timezone, chat_id=chat_id)
     return GroupLink(community, created=True)
 
 

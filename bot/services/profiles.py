@@ -13,7 +13,18 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
-from bot.db.models import Community, CommunityAdmin, FsmRecord, MeetingFormat, Membership, User
+from bot.db.models import (
+    Block,
+    Community,
+    CommunityAdmin,
+    FsmRecord,
+    MatchMember,
+    MeetingFormat,
+    Membership,
+    OutboxMessage,
+    OutboxStatus,
+    User,
+)
 
 
 class Step(enum.StrEnum):
@@ -182,6 +193,11 @@ async def erase_person(session: AsyncSession, user: User) -> None:
     await session.execute(delete(Membership).where(Membership.user_id == user.id))
     await session.execute(delete(CommunityAdmin).where(CommunityAdmin.user_id == user.id))
     await session.execute(update(Community).where(Community.owner_id == user.id).values(owner_id=None))
+    await session.execute(delete(Block).where((Block.user_id == user.id) | (Block.blocked_user_id == user.id)))
+    await session.execute(update(MatchMember).where(MatchMember.user_id == user.id).values(comment=None))
+    await session.execute(delete(OutboxMessage).where(
+        OutboxMessage.user_id == user.id, OutboxMessage.status != OutboxStatus.SENT))
+    await session.execute(update(OutboxMessage).where(OutboxMessage.user_id == user.id).values(text=""))
     for field in PERSONAL_FIELDS:
         setattr(user, field, None)
     user.interests = []

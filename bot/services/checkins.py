@@ -1,0 +1,216 @@
+"""During and after a round: reminders, check-ins, ratings, blocks, no-shows, follow-ups and /network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
+
+from bot import keyboards, render
+from bot.db.models import (
+    Block,
+    Community,
+    Match,
+    MatchMember,
+    Membership,
+    MembershipStatus,
+    NoMeetingReason,
+    Outcome,
+    Round,
+    User,
+)
+from bot.delivery import enqueue
+from bot.i18n import Texts
+
+FOLLOW_UP_AFTER = timedelta(days=30)
+COMMENT_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One person's place in a match, with the match, its round's community and the partners."""
+
+    member: MatchMember
+    match: Match
+    community: Community
+    partners: list[User]
+
+
+async def seat_of(session: AsyncSession, user: User, match_id: int) -> Seat | None:
+    """None when the person was not in that match (a forged or foreign button)."""
+    member = await session.get(MatchMember, (match_id, user.id))
+    if member is None:
+        return None
+    match = await session.scalar(
+        select(Match).options(selectinload(Match.members).selectinload(MatchMember.user),
+                              selectinload(Match.round)).where(Match.id == match_id)
+    )
+    assert match is not None
+    community = await session.get(Community, match.round.community_id)
+    assert community is not None
+    partners = [m.user for m in match.members if m.user_id != user.id]
+    return Seat(member, match, community, partners)
+
+
+async def _rounds_due(
+    session: AsyncSession, due_column: InstrumentedAttribute[datetime | None],
+    sent_column: InstrumentedAttribute[datetime | None],
+    now: datetime,
+) -> list[Round]:
+    rows = await session.scalars(
+        select(Round).options(selectinload(Round.matches).selectinload(Match.members).selectinload(MatchMember.user))
+        .where(due_column <= now, sent_column.is_(None))
+    )
+    return list(rows)
+
+
+def _open_seats(round_: Round) -> list[tuple[MatchMember, Match, list[User]]]:
+    """Members who have not checked in yet, with their partners; erased people are skipped."""
+    seats = []
+    for match in round_.matches:
+        for member in match.members:
+            if member.outcome is None and member.user.telegram_id is not None:
+                seats.append((member, match, [m.user for m in match.members if m.user_id != member.user_id]))
+    return seats
+
+
+async def send_due_reminders(session: AsyncSession, now: datetime) -> int:
+    sent = 0
+    for round_ in await _rounds_due(session, Round.reminder_due_at, Round.reminder_sent_at, now):
+        for member, _match, partners in _open_seats(round_):
+            texts = Texts(member.user.language)
+            await enqueue(session, chat_id=member.user.telegram_id or 0, user_id=member.user_id, kind="reminder",
+                          text=render.reminder(texts, partners), match_id=member.match_id)
+            sent += 1
+        round_.reminder_sent_at = now
+    await session.commit()
+    return sent
+
+
+async def send_due_checkins(session: AsyncSession, now: datetime) -> int:
+    sent = 0
+    for round_ in await _rounds_due(session, Round.checkin_due_at, Round.checkin_sent_at, now):
+        for member, match, partners in _open_seats(round_):
+            texts = Texts(member.user.language)
+            await enqueue(session, chat_id=member.user.telegram_id or 0, user_id=member.user_id, kind="checkin",
+                          text=texts("checkin.question", names=render.names(partners)), match_id=match.id,
+                          reply_markup=keyboards.checkin(texts, match.id, partners))
+            sent += 1
+        round_.checkin_sent_at = now
+    await session.commit()
+    return sent
+
+
+async def send_due_follow_ups(session: AsyncSession, now: datetime) -> int:
+    members = list(await session.scalars(
+        select(MatchMember).options(selectinload(MatchMember.user))
+        .where(MatchMember.follow_up_at <= now, MatchMember.follow_up_sent_at.is_(None))
+    ))
+    for member in members:
+        member.follow_up_sent_at = now
+        seat = await seat_of(session, member.user, member.match_id)
+        if seat is None or member.user.telegram_id is None:
+            continue
+        texts = Texts(member.user.language)
+        await enqueue(session, chat_id=member.user.telegram_id, user_id=member.user_id, kind="follow_up",
+                      text=render.follow_up(texts, seat.partners), match_id=member.match_id)
+    await session.commit()
+    return len(members)
+
+
+async def record_outcome(session: AsyncSession, seat: Seat, outcome: Outcome, now: datetime) -> None:
+    seat.member.outcome, seat.member.checked_in_at = outcome, now
+    if outcome is not Outcome.NOT_MET:
+        seat.member.no_reason = None
+    await session.commit()
+
+
+async def rate(session: AsyncSession, seat: Seat, stars: int) -> bool:
+    if seat.member.outcome is not Outcome.MET or not 1 <= stars <= 5:
+        return False
+    seat.member.rating = stars
+    await session.commit()
+    return True
+
+
+async def save_comment(session: AsyncSession, seat: Seat, text: str) -> None:
+    seat.member.comment = text[:COMMENT_LIMIT]
+    await session.commit()
+
+
+async def ask_follow_up(session: AsyncSession, seat: Seat, now: datetime) -> None:
+    seat.member.follow_up_at, seat.member.follow_up_sent_at = now + FOLLOW_UP_AFTER, None
+    await session.commit()
+
+
+async def block_partner(session: AsyncSession, seat: Seat, partner_id: int) -> User | None:
+    """Confidential: the partner is never told. None when `partner_id` was not in the match."""
+    partner = next((p for p in seat.partners if p.id == partner_id), None)
+    if partner is None:
+        return None
+    if await session.get(Block, (seat.member.user_id, partner_id)) is None:
+        session.add(Block(user_id=seat.member.user_id, blocked_user_id=partner_id))
+    await session.commit()
+    return partner
+
+
+async def report_not_met(session: AsyncSession, seat: Seat, reason: NoMeetingReason, now: datetime) -> list[User]:
+    """Record why; a partner reported as not answering in two consecutive rounds is paused. Returns them."""
+    seat.member.outcome, seat.member.no_reason, seat.member.checked_in_at = Outcome.NOT_MET, reason, now
+    paused = []
+    if reason is NoMeetingReason.NO_ANSWER:
+        for partner in seat.partners:
+            if await _silent_in_previous_round(session, seat, partner):
+                membership = await session.scalar(select(Membership).where(
+                    Membership.user_id == partner.id, Membership.community_id == seat.community.id,
+                    Membership.status == MembershipStatus.ACTIVE))
+                if membership is not None and partner.telegram_id is not None:
+                    membership.status, membership.paused_until = MembershipStatus.PAUSED, None
+                    texts = Texts(partner.language)
+                    await enqueue(session, chat_id=partner.telegram_id, user_id=partner.id, kind="no_show_pause",
+                                  text=texts("noshow.paused", community=seat.community.name),
+                                  reply_markup=keyboards.resume_button(texts, seat.community.id))
+                    paused.append(partner)
+    await session.commit()
+    return paused
+
+
+async def _silent_in_previous_round(session: AsyncSession, seat: Seat, partner: User) -> bool:
+    previous = await session.scalar(
+        select(Round.id).where(Round.community_id == seat.community.id, Round.id < seat.match.round_id)
+        .order_by(Round.id.desc()).limit(1)
+    )
+    if previous is None:
+        return False
+    partner_matches = select(MatchMember.match_id).join(Match).where(
+        Match.round_id == previous, MatchMember.user_id == partner.id)
+    reported = await session.scalar(
+        select(MatchMember.user_id).where(
+            MatchMember.match_id.in_(partner_matches), MatchMember.user_id != partner.id,
+            MatchMember.no_reason == NoMeetingReason.NO_ANSWER,
+        ).limit(1)
+    )
+    return reported is not None
+
+
+@dataclass(frozen=True)
+class PastPartner:
+    partner: User
+    community: str
+    met_on: datetime
+
+
+async def network(session: AsyncSession, user: User, limit: int = 30) -> list[PastPartner]:
+    mine = select(MatchMember.match_id).where(MatchMember.user_id == user.id)
+    rows = await session.execute(
+        select(MatchMember, Round.created_at, Community.name)
+        .join(Match, Match.id == MatchMember.match_id).join(Round, Round.id == Match.round_id)
+        .join(Community, Community.id == Round.community_id)
+        .options(selectinload(MatchMember.user))
+        .where(MatchMember.match_id.in_(mine), MatchMember.user_id != user.id)
+        .order_by(Round.created_at.desc(), Match.id.desc()).limit(limit)
+    )
+    return [PastPartner(member.user, name, created) for member, created, name in rows.all()]

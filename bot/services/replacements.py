@@ -1,0 +1,80 @@
+"""When an intro bounces (the person blocked the bot): pause them and offer their partner someone new."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import keyboards, render
+from bot.db.models import Block, MeetingFormat, Membership, MembershipStatus, OutboxMessage, RoundLeftOut, User
+from bot.delivery import enqueue
+from bot.i18n import Texts
+from bot.services.checkins import Seat, seat_of
+from bot.services.rounds import add_match
+from matching import Match as EngineMatch
+from matching import Reasons
+
+
+async def on_blocked(session: AsyncSession, message: OutboxMessage) -> None:
+    """Delivery hook for a 403: the recipient stops being matched; an intro's partners hear about it."""
+    if message.user_id is None:
+        return
+    person = await session.get(User, message.user_id)
+    if person is None:
+        return
+    memberships = await session.scalars(select(Membership).where(
+        Membership.user_id == person.id, Membership.status == MembershipStatus.ACTIVE))
+    for membership in memberships:
+        membership.status, membership.paused_until = MembershipStatus.PAUSED, None
+    if message.kind != "intro" or message.match_id is None:
+        return
+    seat = await seat_of(session, person, message.match_id)
+    if seat is None:
+        return
+    for partner in seat.partners:
+        if partner.telegram_id is None:
+            continue
+        texts = Texts(partner.language)
+        await enqueue(session, chat_id=partner.telegram_id, user_id=partner.id, kind="partner_unreachable",
+                      text=texts("blocked.partner_unreachable", name=render.name_of(person)),
+                      reply_markup=keyboards.replacement(texts, message.match_id), match_id=message.match_id)
+
+
+WAITING = "waiting_for_partner"
+
+
+def can_meet(one: User, other: User) -> bool:
+    in_person_only = MeetingFormat.OFFLINE
+    both_offline = one.meeting_format is in_person_only and other.meeting_format is in_person_only
+    return not (both_offline and (one.city or "").casefold() != (other.city or "").casefold())
+
+
+async def _blocked_either_way(session: AsyncSession, one: int, other: int) -> bool:
+    found = await session.scalar(select(Block.user_id).where(
+        ((Block.user_id == one) & (Block.blocked_user_id == other))
+        | ((Block.user_id == other) & (Block.blocked_user_id == one))))
+    return found is not None
+
+
+async def find_new_partner(session: AsyncSession, seat: Seat) -> User | None:
+    """Pair the asker with someone this round left out, or with another member whose partner also dropped
+    out. When nobody is free the asker waits in the round's left-out list for the next such person."""
+    asker = await session.get(User, seat.member.user_id)
+    assert asker is not None
+    waiting = await session.scalars(
+        select(RoundLeftOut).where(RoundLeftOut.round_id == seat.match.round_id).order_by(RoundLeftOut.user_id)
+    )
+    for candidate in waiting:
+        other = await session.get(User, candidate.user_id)
+        if (other is None or other.telegram_id is None or other.id == asker.id or not can_meet(asker, other)
+                or await _blocked_either_way(session, asker.id, other.id)):
+            continue
+        await session.delete(candidate)
+        pair = EngineMatch(members=(asker.id, other.id), repeat=False, score=0.0, reasons=Reasons())
+        await add_match(session, seat.match.round, seat.community, pair, {asker.id: asker, other.id: other})
+        await session.commit()
+        return other
+    if await session.get(RoundLeftOut, (seat.match.round_id, asker.id)) is None:
+        session.add(RoundLeftOut(round_id=seat.match.round_id, user_id=asker.id, reason=WAITING))
+    await session.commit()
+    return None

@@ -1,0 +1,174 @@
+"""Rounds: load the community, run `matching`, persist matches and their intro messages in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot import render
+from bot.db.models import (
+    Block,
+    Community,
+    Match,
+    MatchMember,
+    Membership,
+    MembershipStatus,
+    Round,
+    RoundLeftOut,
+    User,
+)
+from bot.delivery import enqueue
+from bot.i18n import Texts
+from bot.services.schedule import Schedule, period_key
+from matching import Instance, Meeting, Member, match_pairs
+from matching import Match as EngineMatch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    round_id: int
+    pairs: int
+    trios: int
+    left_out: int
+
+
+async def eligible_members(session: AsyncSession, community: Community, now: datetime) -> list[User]:
+    """Confirmed profiles, active (a timed pause that has ended counts as active again), not left."""
+    rows = await session.scalars(
+        select(Membership).options(selectinload(Membership.user))
+        .where(Membership.community_id == community.id, Membership.status != MembershipStatus.LEFT)
+    )
+    eligible = []
+    for membership in rows:
+        paused_until = membership.paused_until
+        if membership.status is MembershipStatus.PAUSED and (paused_until is None or paused_until > now):
+            continue
+        if membership.status is MembershipStatus.PAUSED:
+            membership.status, membership.paused_until = MembershipStatus.ACTIVE, None
+        person = membership.user
+        if person.has_confirmed_profile and person.telegram_id is not None:
+            eligible.append(person)
+    return sorted(eligible, key=lambda user: user.id)
+
+
+def engine_member(user: User) -> Member:
+    return Member(
+        id=user.id, interests=tuple(user.interests or ()), offers=user.offers or "", needs=user.needs or "",
+        format=user.meeting_format.value if user.meeting_format else "any", city=user.city,
+        utc_offset=user.utc_offset, languages=(user.language,),
+    )
+
+
+async def community_history(session: AsyncSession, community: Community) -> tuple[list[Meeting], int]:
+    """Every earlier match of this community, numbered by round (1, 2, …); and the next round's number."""
+    rounds = list(await session.scalars(
+        select(Round).options(selectinload(Round.matches).selectinload(Match.members))
+        .where(Round.community_id == community.id).order_by(Round.created_at, Round.id)
+    ))
+    meetings = [
+        Meeting(tuple(member.user_id for member in match.members), number)
+        for number, past in enumerate(rounds, start=1) for match in past.matches
+    ]
+    return meetings, len(rounds) + 1
+
+
+async def blocked_pairs(session: AsyncSession, user_ids: list[int]) -> list[tuple[int, int]]:
+    rows = await session.execute(
+        select(Block.user_id, Block.blocked_user_id)
+        .where(Block.user_id.in_(user_ids), Block.blocked_user_id.in_(user_ids))
+    )
+    return [(a, b) for a, b in rows.all()]
+
+
+def first_writer(match: EngineMatch) -> int:
+    """The person who asked for something the partner offers writes first; otherwise the lowest id."""
+    receivers = sorted(help_.receiver for help_ in match.reasons.helps)
+    return receivers[0] if receivers else min(match.members)
+
+
+def seed_for(community: Community, period: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{community.id}:{period}".encode()).digest()[:4], "big")
+
+
+async def create_round(session: AsyncSession, community: Community, period: str, now: datetime) -> RoundSummary | None:
+    """Match the community for `period`. None when that period already has a round (any process)."""
+    if await session.scalar(select(Round.id).where(Round.community_id == community.id, Round.period == period)):
+        return None
+    people = await eligible_members(session, community, now)
+    by_id = {user.id: user for user in people}
+    history, number = await community_history(session, community)
+    instance = Instance(
+        members=tuple(engine_member(user) for user in people), history=tuple(history),
+        blocked=tuple(await blocked_pairs(session, list(by_id))), round=number,
+    )
+    result = match_pairs(instance, seed=seed_for(community, period))
+    schedule = Schedule.of(community)
+    checkin_due = now + timedelta(days=max(1, schedule.period_days - 1))
+    reminder_due = now + timedelta(days=community.reminder_days)
+    new_round = Round(
+        community_id=community.id, period=period, created_at=now, checkin_due_at=checkin_due,
+        reminder_due_at=reminder_due if reminder_due < checkin_due else None,
+    )
+    session.add(new_round)
+    await session.flush()
+    for engine_match in result.matches:
+        await add_match(session, new_round, community, engine_match, by_id)
+    for left in result.unmatched:
+        session.add(RoundLeftOut(round_id=new_round.id, user_id=left.id, reason=left.reason))
+        person = by_id[left.id]
+        texts = Texts(person.language)
+        await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="left_out",
+                      text=render.left_out(texts, community.name, left.reason))
+    try:
+        await session.commit()
+    except IntegrityError:  # another process created this period's round first
+        await session.rollback()
+        return None
+    trios = sum(1 for match in result.matches if len(match.members) == 3)
+    log.info("round %s of community %s: %s matches", period, community.id, len(result.matches))
+    return RoundSummary(new_round.id, len(result.matches) - trios, trios, len(result.unmatched))
+
+
+async def add_match(
+    session: AsyncSession, in_round: Round, community: Community, engine_match: EngineMatch, by_id: dict[int, User]
+) -> Match:
+    """Persist one match and queue one intro per member, each naming every partner."""
+    writer = first_writer(engine_match)
+    match = Match(round_id=in_round.id, reasons=asdict(engine_match.reasons), is_repeat=engine_match.repeat,
+                  first_writer_id=writer)
+    session.add(match)
+    await session.flush()
+    people = [by_id[member_id] for member_id in engine_match.members]
+    for person in people:
+        session.add(MatchMember(match_id=match.id, user_id=person.id))
+    for person in people:
+        partners = [other for other in people if other.id != person.id]
+        text = render.intro(Texts(person.language), community.name, person, partners, match.reasons, writer)
+        await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="intro", text=text,
+                      match_id=match.id)
+    return match
+
+
+async def run_due_round(session: AsyncSession, community: Community, now: datetime) -> RoundSummary | None:
+    """The scheduled round for the latest period, if it has not run; a missed period runs once, late."""
+    moment = Schedule.of(community).latest(now)
+    if moment < community.created_at:
+        return None
+    return await create_round(session, community, period_key(moment), now)
+
+
+async def latest_round(session: AsyncSession, community: Community) -> Round | None:
+    found: Round | None = await session.scalar(
+        select(Round).where(Round.community_id == community.id).order_by(Round.created_at.desc(), Round.id.desc())
+        .limit(1)
+    )
+    return found

@@ -1,0 +1,71 @@
+"""When a community's rounds happen: pure calendar arithmetic over its schedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.db.models import Community, Frequency
+
+BIWEEKLY_EPOCH = date(2024, 1, 1)  # a Monday: "every 2 weeks" means even weeks counted from here
+SEARCH_DAYS = 70
+PERIOD_DAYS = {Frequency.WEEKLY: 7, Frequency.BIWEEKLY: 14, Frequency.MONTHLY: 28}
+TIME_CHOICES = ((8, 0), (9, 0), (10, 0), (12, 0), (14, 0), (16, 0), (18, 0), (19, 0))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    weekday: int  # Monday = 0
+    hour: int
+    minute: int
+    timezone: str
+    frequency: Frequency
+
+    @classmethod
+    def of(cls, community: Community) -> Schedule:
+        return cls(community.schedule_weekday, community.schedule_hour, community.schedule_minute,
+                   community.timezone, community.frequency)
+
+    def falls_on(self, day: date) -> bool:
+        if day.weekday() != self.weekday:
+            return False
+        if self.frequency is Frequency.BIWEEKLY:
+            return (day - BIWEEKLY_EPOCH).days // 7 % 2 == 0
+        if self.frequency is Frequency.MONTHLY:
+            return day.day <= 7  # the first such weekday of the month
+        return True
+
+    def at(self, day: date) -> datetime:
+        return datetime.combine(day, time(self.hour, self.minute), tzinfo=ZoneInfo(self.timezone))
+
+    def latest(self, now: datetime) -> datetime:
+        """The most recent scheduled moment at or before `now`."""
+        today = now.astimezone(ZoneInfo(self.timezone)).date()
+        for back in range(SEARCH_DAYS):
+            day = today - timedelta(days=back)
+            if self.falls_on(day) and self.at(day) <= now:
+                return self.at(day)
+        raise AssertionError("every schedule fires at least once in 70 days")
+
+    def next(self, now: datetime) -> datetime:
+        today = now.astimezone(ZoneInfo(self.timezone)).date()
+        for ahead in range(SEARCH_DAYS):
+            day = today + timedelta(days=ahead)
+            if self.falls_on(day) and self.at(day) > now:
+                return self.at(day)
+        raise AssertionError("every schedule fires at least once in 70 days")
+
+    @property
+    def period_days(self) -> int:
+        return PERIOD_DAYS[self.frequency]
+
+
+def period_key(moment: datetime) -> str:
+    """Rounds are unique per (community, period); a scheduled period is named by its local date."""
+    return moment.date().isoformat()
+
+
+def extra_period_key(now: datetime) -> str:
+    """An admin's extra round: one per minute at most, so a double tap cannot make two."""
+    return f"extra-{now:%Y-%m-%dT%H:%M}"

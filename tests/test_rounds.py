@@ -1,0 +1,213 @@
+"""Weekly rounds through the real Dispatcher and a real database: intros, check-ins, blocks, no-shows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from aiogram import Bot
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from bot.db.base import utcnow
+from bot.db.models import Block, Community, MatchMember, Membership, MembershipStatus, Outcome, Round, User
+from bot.delivery import DeliverySettings, DeliveryWorker
+from bot.services import checkins, replacements, rounds
+from tests.conftest import PersonFactory
+from tests.driver import Person, plain
+from tests.factories import ADMIN_TELEGRAM_ID, community_with_members
+from tests.support.fake_telegram import FakeTelegram
+
+FAST = DeliverySettings(per_chat_interval=0.0, rate_per_second=1000.0)
+
+
+async def deliver(bot: Bot, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    worker = DeliveryWorker(bot, sessionmaker, FAST, on_blocked=replacements.on_blocked)
+    return await worker.drain()
+
+
+def intros(tg: FakeTelegram, chat_id: int) -> list[str]:
+    return [m.plain_text for m in tg.messages(chat_id) if "Why you two" in m.plain_text]
+
+
+async def match_now(admin: Person) -> str:
+    replies = await admin.say("/matchnow")
+    assert "Run an extra round in Founders now?" in plain(replies)
+    return plain(await admin.press("Yes, match now"))
+
+
+async def test_eleven_members_one_round_one_intro_each(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 11)
+    summary = await match_now(person(ADMIN_TELEGRAM_ID, "Olga"))
+    assert "4 pair(s), 1 trio(s), 0 without a partner" in summary
+    assert await deliver(bot, sessionmaker) == 11
+    partners_seen: dict[int, set[str]] = {}
+    for chat in seeded.member_telegram_ids:
+        received = intros(tg, chat)
+        assert len(received) == 1, (chat, received)
+        text = received[0]
+        partners_seen[chat] = {f"Member{i}" for i in range(11) if f"\nMember{i}\n" in f"\n{text}\n"}
+        assert "Icebreaker:" in text and ("You write first" in text or "writes first" in text)
+    trio = [chat for chat, seen in partners_seen.items() if len(seen) == 2]
+    assert len(trio) == 3 and all(len(partners_seen[c]) == 1 for c in partners_seen if c not in trio)
+    name = {chat: f"Member{chat - 1000}" for chat in partners_seen}
+    for chat, seen in partners_seen.items():  # symmetric: my partner sees me
+        for other in (c for c in partners_seen if name[c] in seen):
+            assert name[chat] in partners_seen[other]
+    assert await deliver(bot, sessionmaker) == 0  # nothing is sent twice
+
+
+async def test_one_round_per_period_and_missed_periods_run_once(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    seeded = await community_with_members(sessionmaker, 6, created_at=utcnow() - timedelta(days=40))
+    async with sessionmaker() as session:
+        community = await session.get(Community, seeded.id)
+        assert community is not None
+        first = await rounds.run_due_round(session, community, utcnow())  # five missed weeks: one round
+        again = await rounds.run_due_round(session, community, utcnow())
+        manual = await rounds.create_round(session, community, "extra-2026-01-01T10:00", utcnow())
+        manual_again = await rounds.create_round(session, community, "extra-2026-01-01T10:00", utcnow())
+        assert first is not None and again is None and manual is not None and manual_again is None
+        assert await session.scalar(select(func.count()).select_from(Round)) == 2
+
+
+async def test_new_community_waits_for_its_first_scheduled_moment(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    seeded = await community_with_members(sessionmaker, 4, created_at=utcnow())
+    async with sessionmaker() as session:
+        community = await session.get(Community, seeded.id)
+        assert community is not None
+        assert await rounds.run_due_round(session, community, utcnow()) is None
+
+
+async def test_only_admins_run_rounds_even_with_forged_buttons(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 4)
+    member = person(seeded.member_telegram_ids[0], "Member0")
+    assert "don't run any community" in plain(await member.say("/matchnow"))
+    await member.press_data(f"mn:{seeded.id}:1")
+    await member.press_data(f"sc:{seeded.id}:weekday:3")
+    assert member.answers()[-2:] == ["You are not an admin of this community (any more)."] * 2
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Round)) == 0
+        assert (await session.get(Community, seeded.id)).schedule_weekday == 0  # type: ignore[union-attr]
+
+
+async def test_checkin_rating_comment_block_and_network(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 2)
+    admin = person(ADMIN_TELEGRAM_ID, "Olga")
+    await match_now(admin)
+    await deliver(bot, sessionmaker)
+    assert "Check-in sent to 2 member(s)" in plain(await admin.say("/checkin"))
+    await deliver(bot, sessionmaker)
+    a, b = (person(chat, f"Member{i}", username=f"user{chat}") for i, chat in enumerate(seeded.member_telegram_ids))
+    assert "Did you meet Member1?" in a.last.plain_text  # type: ignore[union-attr]
+    await a.press("✅ Yes, we met")
+    assert "one line about the meeting" in plain(await a.press("⭐⭐⭐⭐"))
+    assert plain(await a.say("Great chat about <b>hiring</b>")) == "Saved, thank you!"
+    await b.press("🚫 Don't match me with Member0 again")
+    assert b.answers()[-1] == "Done: you won't be matched with Member0 again. They will not be told."
+    await b.press("❌ No")
+    await b.press("I couldn't make it")
+    async with sessionmaker() as session:
+        rows = {m.user.telegram_id: m for m in await session.scalars(
+            select(MatchMember).options(selectinload(MatchMember.user)))}
+        assert rows[a.id].outcome is Outcome.MET and rows[a.id].rating == 4
+        assert rows[a.id].comment == "Great chat about <b>hiring</b>"
+        assert rows[b.id].outcome is Outcome.NOT_MET
+        assert await session.scalar(select(func.count()).select_from(Block)) == 1
+    await deliver(bot, sessionmaker)
+    assert not any("won't be matched" in text for text in tg.texts(a.id))  # confidential
+    network = plain(await a.say("/network"))
+    assert "Founders · Member1 — @user1001" in network
+    await b.press_data("bl:99999:1")  # a forged block for a match b was never in
+    assert b.answers()[-1].startswith("This button is out of date")
+
+
+async def test_reminder_and_follow_up(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 2)
+    await match_now(person(ADMIN_TELEGRAM_ID, "Olga"))
+    await deliver(bot, sessionmaker)
+    async with sessionmaker() as session:
+        assert await checkins.send_due_reminders(session, utcnow() + timedelta(days=3, minutes=1)) == 2
+        assert await checkins.send_due_reminders(session, utcnow() + timedelta(days=4)) == 0
+    await deliver(bot, sessionmaker)
+    a = person(seeded.member_telegram_ids[0], "Member0")
+    assert "have you arranged your coffee with Member1?" in a.last.plain_text  # type: ignore[union-attr]
+    async with sessionmaker() as session:
+        assert await checkins.send_due_checkins(session, utcnow() + timedelta(days=6, minutes=1)) == 2
+    await deliver(bot, sessionmaker)
+    await a.press("✅ Yes, we met")
+    await a.press("⭐⭐⭐⭐⭐")
+    assert "remind you in a month" in plain(await a.press("🔔 Remind me to follow up in a month"))
+    async with sessionmaker() as session:
+        assert await checkins.send_due_follow_ups(session, utcnow() + timedelta(days=29)) == 0
+        assert await checkins.send_due_follow_ups(session, utcnow() + timedelta(days=31)) == 1
+    await deliver(bot, sessionmaker)
+    assert "A month ago you met Member1" in a.last.plain_text  # type: ignore[union-attr]
+
+
+async def test_no_show_twice_pauses_with_a_resume_button(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 2)
+    admin = person(ADMIN_TELEGRAM_ID, "Olga")
+    a, b = (person(chat, f"Member{i}", username=f"user{chat}") for i, chat in enumerate(seeded.member_telegram_ids))
+    for week in range(2):
+        async with sessionmaker() as session:
+            community = await session.get(Community, seeded.id)
+            assert community is not None
+            await rounds.create_round(session, community, f"week-{week}", utcnow() + timedelta(minutes=week))
+        await admin.say("/checkin")
+        await deliver(bot, sessionmaker)
+        await a.press("❌ No")
+        await a.press("My partner didn't answer")
+        await deliver(bot, sessionmaker)
+    assert "paused your introductions" in b.last.plain_text  # type: ignore[union-attr]
+    async with sessionmaker() as session:
+        status = await session.scalar(select(Membership.status).join(Membership.user).where(
+            Membership.community_id == seeded.id, Membership.user_id != None,  # noqa: E711
+            Membership.user.has(telegram_id=b.id)))
+        assert status is MembershipStatus.PAUSED
+    assert "Resumed: Founders" in plain(await b.press("▶️ Resume"))
+
+
+@pytest.mark.parametrize("blocked_count", [1, 2])
+async def test_blocked_bot_pauses_member_and_partner_gets_a_new_one(
+    blocked_count: int, person: PersonFactory, bot: Bot, tg: FakeTelegram,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await community_with_members(sessionmaker, 4)
+    await match_now(person(ADMIN_TELEGRAM_ID, "Olga"))
+    async with sessionmaker() as session:
+        rows = await session.execute(select(MatchMember.match_id, User.telegram_id).join(User)
+                                     .order_by(MatchMember.match_id, User.telegram_id))
+        by_match: dict[int, list[int]] = {}
+        for match_id, telegram_id in rows.all():
+            by_match.setdefault(match_id, []).append(telegram_id)
+        pairs = list(by_match.values())
+    stranded = [pair[0] for pair in pairs][:blocked_count]
+    for pair in pairs[:blocked_count]:
+        tg.block(pair[1])
+    await deliver(bot, sessionmaker)
+    first = person(stranded[0], "First")
+    assert "can't be reached through the bot" in first.last.plain_text  # type: ignore[union-attr]
+    reply = plain(await first.press("🔄 Find me a new partner"))
+    assert "Nobody is free right now" in reply
+    if blocked_count == 2:
+        second = person(stranded[1], "Second")
+        assert "I found you a new partner" in plain(await second.press("🔄 Find me a new partner"))
+        await deliver(bot, sessionmaker)
+        assert len(intros(tg, stranded[0])) == 2 and len(intros(tg, stranded[1])) == 2
+    async with sessionmaker() as session:
+        paused = await session.scalar(select(func.count()).select_from(Membership)
+                                      .where(Membership.status == MembershipStatus.PAUSED))
+        assert paused == blocked_count
