@@ -98,6 +98,10 @@ class Rules:
         self.offer: list[frozenset[str]] = []
         self.need_all: list[frozenset[str]] = []
         self.needs: list[tuple[tuple[frozenset[str], int], ...]] = []
+        self.need_ids: list[tuple[int, ...]] = []  # need phrases as ids into `phrase_stems`
+        phrase_ids: dict[frozenset[str], int] = {}
+        self.phrase_stems: list[frozenset[str]] = []
+        self.phrases_with: dict[str, list[int]] = {}  # stem -> need phrases using it
         self.cls: list[int] = []
         reps: list[Profile] = []
         for p in self.profiles:
@@ -108,6 +112,16 @@ class Rules:
             self.offer.append(p.offer_stems)
             self.need_all.append(p.need_stems)
             self.needs.append(tuple((need.stems, len(need.stems)) for need in p.needs))
+            ids: list[int] = []
+            for need in p.needs:
+                pid = phrase_ids.get(need.stems)
+                if pid is None:
+                    pid = phrase_ids[need.stems] = len(self.phrase_stems)
+                    self.phrase_stems.append(need.stems)
+                    for stem_ in need.stems:
+                        self.phrases_with.setdefault(stem_, []).append(pid)
+                ids.append(pid)
+            self.need_ids.append(tuple(ids))
             key = (p.member.format, p.city, p.member.utc_offset, p.languages)
             c = classes.get(key)
             if c is None:
@@ -118,6 +132,7 @@ class Rules:
         self._class_reps = reps
         self._base: dict[int, float | None] = {}
         self._rows: dict[int, list[float | None]] = {}
+        self._credit: list[dict[int, float] | None] = [None] * self.n
         self._max_interests = w.max_interests
         self._help = w.help
         self._max_help = w.max_help
@@ -137,6 +152,22 @@ class Rules:
                 value = pair_score(stripped_a, stripped_b, self.weights)
             self._base[key] = value
             return value
+
+    def credit(self, giver: int) -> dict[int, float]:
+        """What the giver's offer is worth to each need phrase it touches (help, or its scaled part)."""
+        found = self._credit[giver]
+        if found is None:
+            offer = self.offer[giver]
+            found = {}
+            help_ = self._help
+            for stem_ in offer:
+                for pid in self.phrases_with.get(stem_, ()):
+                    if pid not in found:
+                        stems = self.phrase_stems[pid]
+                        common, size = len(stems & offer), len(stems)
+                        found[pid] = help_ if common == size else help_ * 0.5 * common / size
+            self._credit[giver] = found
+        return found
 
     def help_value(self, giver: int, receiver: int) -> float:
         offer = self.offer[giver]
@@ -162,17 +193,18 @@ class Rules:
         imask = self.imask
         offer = self.offer
         need_all = self.need_all
-        needs = self.needs
         last_met = self.last_met
         blocked = self.blocked_by[i]
         mi = imask[i]
         oi = offer[i]
         ni = need_all[i]
-        needs_i = needs[i]
+        need_ids = self.need_ids
+        need_ids_i = need_ids[i]
+        credit = self.credit
+        credit_i = credit(i)
+        credits = self._credit
         cap = self._max_interests
         unit = self.weights.interest
-        help_ = self._help
-        half = help_ * 0.5
         max_help = self._max_help
         rnd = self.round
         out: list[tuple[float, int]] = []
@@ -190,18 +222,16 @@ class Rules:
             value = unit * (shared if shared < cap else cap)
             if not oi.isdisjoint(need_all[j]):
                 total = 0.0
-                for stems, size in needs[j]:
-                    common = len(stems & oi)
-                    if common:
-                        total += help_ if common == size else half * common / size
+                for pid in need_ids[j]:
+                    total += credit_i.get(pid, 0.0)
                 value += total if total < max_help else max_help
-            oj = offer[j]
-            if not oj.isdisjoint(ni):
+            if not offer[j].isdisjoint(ni):
+                credit_j = credits[j]
+                if credit_j is None:
+                    credit_j = credit(j)
                 total = 0.0
-                for stems, size in needs_i:
-                    common = len(stems & oj)
-                    if common:
-                        total += help_ if common == size else half * common / size
+                for pid in need_ids_i:
+                    total += credit_j.get(pid, 0.0)
                 value += total if total < max_help else max_help
             value += base
             last = last_met.get(i * n + j if i < j else j * n + i)
