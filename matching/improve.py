@@ -19,7 +19,13 @@ VISITS_PER_MEMBER = 8
 
 
 def improve(
-    adj: Adjacency, mate: list[int], weight_of: WeightOf, order: list[int], depth: int, steps: int
+    adj: Adjacency,
+    mate: list[int],
+    weight_of: WeightOf,
+    order: list[int],
+    depth: int,
+    steps: int,
+    visits: int = VISITS_PER_MEMBER,
 ) -> None:
     """Apply improving chains until none is found; after a change only the members it touched are
     looked at again, with a work cap of a few visits per member and `steps` chain steps per visit."""
@@ -61,7 +67,7 @@ def improve(
 
     queue = deque(order)
     queued = set(order)
-    budget = VISITS_PER_MEMBER * len(order)
+    budget = visits * len(order)
     while queue and budget > 0:
         budget -= 1
         a = queue.popleft()

@@ -8,7 +8,7 @@ from itertools import combinations, repeat
 
 from matching.augment import augment_all
 from matching.candidates import ALL_PAIRS_UP_TO, Adjacency, candidate_graph
-from matching.improve import improve
+from matching.improve import VISITS_PER_MEMBER, improve
 from matching.model import Instance, Match, PairResult, PairStats, Unmatched
 from matching.rules import REPEAT, Rules
 from matching.schedule import best_factor, open_factors, recognise
@@ -16,6 +16,10 @@ from matching.score import DEFAULT_WEIGHTS, Weights, explain
 
 POOL = 64  # sampled and scored candidates per member on large communities …
 KEEP = 16  # … of which the best are kept
+HUGE = 30_000  # members; above this the pools and the improvement work per member shrink (time target)
+POOL_HUGE = 40
+KEEP_HUGE = 12
+VISITS_HUGE = 3
 EXACT_KEEP = 16  # exact best partners kept per member where all pairs are scored (see candidates.py)
 SEARCH_LIMIT = 400  # vertices in one augmenting-path search tree (above ALL_PAIRS_UP_TO members)
 TRIO_SCAN = 4000  # matched pairs tried as the trio's base per leftover candidate (large communities)
@@ -108,7 +112,9 @@ def _optimise(
     rules: Rules, eligible: list[int], rng: random.Random
 ) -> tuple[list[tuple[int, int]], tuple[int, int, int] | None]:
     """Maximum cardinality first, then fewest (and oldest) repeats, then score: greedy, augment, 2-opt."""
-    adj = candidate_graph(rules, eligible, rng, POOL, KEEP, EXACT_KEEP)
+    huge = len(eligible) > HUGE
+    pool, keep = (POOL_HUGE, KEEP_HUGE) if huge else (POOL, KEEP)
+    adj = candidate_graph(rules, eligible, rng, pool, keep, EXACT_KEEP)
     mate = [-1] * rules.n
     order = list(eligible)
     rng.shuffle(order)
@@ -141,7 +147,8 @@ def _optimise(
 
     exact = len(eligible) <= EXACT_SWAPS_UP_TO
     steps = CHAIN_STEPS if exact else CHAIN_STEPS_LARGE
-    improve(adj, mate, weight_of if exact else candidates_only, order, CHAIN_DEPTH, steps)
+    visits = VISITS_HUGE if huge else VISITS_PER_MEMBER
+    improve(adj, mate, weight_of if exact else candidates_only, order, CHAIN_DEPTH, steps, visits)
 
     free = [i for i in order if mate[i] == -1]
     trio = _best_trio(rules, free[0], mate, adj) if len(eligible) % 2 and free else None
