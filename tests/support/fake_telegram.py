@@ -324,6 +324,8 @@ class FakeTelegram:
         """Successful sends per chat_id."""
         self.rate_limited: int = 0
         """Number of requests refused by the rate limiter."""
+        self.send_delay: float = 0.0
+        """Seconds each send request waits before it is processed (network latency; widens in-flight windows)."""
         self.commands: dict[str, list[dict[str, Any]]] = {}
         """Last setMyCommands list per scope/language key (json of scope + language_code)."""
         self.descriptions: dict[str, str] = {}
@@ -759,6 +761,8 @@ class FakeTelegram:
         try:
             if handler is None:
                 raise TelegramError(404, "Not Found: method not found")
+            if self.send_delay and _is_send(method):
+                await asyncio.sleep(self.send_delay)
             self._check_injected(method, params)
             self._current_token = token
             result = await handler(params)
