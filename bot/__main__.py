@@ -27,7 +27,8 @@ async def run(settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     bot = create_bot(settings)
-    worker = DeliveryWorker(bot, sessionmaker, DeliverySettings(rate_per_second=settings.delivery_rate),
+    worker = DeliveryWorker(bot, sessionmaker, DeliverySettings(
+        rate_per_second=settings.delivery_rate, lease_seconds=settings.delivery_lease_seconds),
                             on_blocked=replacements.on_blocked)
     jobs = Jobs(sessionmaker, worker)
     scheduler = RoundScheduler(jobs.round, jobs.housekeeping, settings.housekeeping_seconds)

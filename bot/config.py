@@ -29,6 +29,7 @@ class Settings(DatabaseSettings):
     log_level: str = "INFO"
     default_timezone: str = "UTC"
     delivery_rate: float = Field(default=25.0, gt=0, le=1000)
+    delivery_lease_seconds: float = Field(default=30.0, ge=3)
     housekeeping_seconds: float = Field(default=60.0, gt=0)
     community_creators: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
 
@@ -86,6 +87,7 @@ FIELD_HINTS = {
     "community_creators": "COMMUNITY_CREATORS must be a comma-separated list of Telegram user ids",
     "log_level": "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
     "delivery_rate": "DELIVERY_RATE must be a number of messages per second between 0 and 1000",
+    "delivery_lease_seconds": "DELIVERY_LEASE_SECONDS must be at least 3 seconds",
     "housekeeping_seconds": "HOUSEKEEPING_SECONDS must be a positive number of seconds",
 }
 

@@ -21,8 +21,10 @@ GROUP = -100777
 
 
 @asynccontextmanager
-async def bot_process(tg: FakeTelegram, database_url: str, workdir: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    env = tg.subprocess_env(BOT_TOKEN=TEST_TOKEN, DATABASE_URL=database_url, LOG_LEVEL="INFO")
+async def bot_process(
+    tg: FakeTelegram, database_url: str, workdir: Path, **extra_env: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    env = tg.subprocess_env(BOT_TOKEN=TEST_TOKEN, DATABASE_URL=database_url, LOG_LEVEL="INFO", **extra_env)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", cwd=workdir, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

@@ -1,0 +1,66 @@
+"""Schedules: calendar arithmetic, jobs rebuilt from the database, /schedule changes without a restart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import create_dispatcher
+from bot.config import Settings
+from bot.db.models import Community, Frequency
+from bot.jobs import Jobs
+from bot.scheduler import RoundScheduler
+from bot.services.schedule import Schedule
+from tests.driver import Person, plain
+from tests.factories import ADMIN_TELEGRAM_ID, community_with_members
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.updates import TgUser, UpdateFactory
+
+SATURDAY_EVENING = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
+
+
+def test_latest_and_next_moments_per_frequency() -> None:
+    expected = {
+        Frequency.WEEKLY: ("2026-11-16 10:00", "2026-11-23 10:00"),
+        Frequency.BIWEEKLY: ("2026-11-16 10:00", "2026-11-30 10:00"),
+        Frequency.MONTHLY: ("2026-11-02 10:00", "2026-12-07 10:00"),
+    }
+    for frequency, (latest, upcoming) in expected.items():
+        schedule = Schedule(0, 10, 0, "Europe/Berlin", frequency)
+        assert schedule.latest(SATURDAY_EVENING).strftime("%Y-%m-%d %H:%M") == latest
+        assert schedule.next(SATURDAY_EVENING).strftime("%Y-%m-%d %H:%M") == upcoming
+        assert schedule.latest(schedule.next(SATURDAY_EVENING)) == schedule.next(SATURDAY_EVENING)
+
+
+async def test_jobs_are_rebuilt_from_the_database_and_follow_schedule_changes(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], bot: object, tg: FakeTelegram
+) -> None:
+    seeded = await community_with_members(sessionmaker, 2)
+    jobs = Jobs(sessionmaker, worker=None)
+    scheduler = RoundScheduler(jobs.round, jobs.housekeeping)
+    scheduler.start(await jobs.communities())  # what a fresh process does
+    try:
+        assert scheduler.job_ids() == {"housekeeping", f"round:{seeded.id}"}
+        dispatcher = create_dispatcher(settings, sessionmaker, scheduler=scheduler)
+        admin = Person(TgUser(ADMIN_TELEGRAM_ID, "Olga"), dispatcher, bot, tg, UpdateFactory())  # type: ignore[arg-type]
+        assert "rounds on Monday at 10:00 (UTC), every week" in plain(await admin.say("/schedule"))
+        await admin.press("Change the day")
+        await admin.press("Thursday")
+        await admin.press("Change the time")
+        await admin.press("18:00")
+        await admin.press("Change how often")
+        replies = await admin.press("every 2 weeks")
+        assert "rounds on Thursday at 18:00 (UTC), every 2 weeks" in plain(replies)
+        async with sessionmaker() as session:
+            community = await session.get(Community, seeded.id)
+            assert community is not None
+            assert (community.schedule_weekday, community.schedule_hour, community.frequency) == (
+                3, 18, Frequency.BIWEEKLY)
+        trigger = scheduler.scheduler.get_job(f"round:{seeded.id}").trigger
+        assert isinstance(trigger, CronTrigger)
+        fields = {field.name: str(field) for field in trigger.fields}
+        assert (fields["day_of_week"], fields["hour"], fields["minute"]) == ("thu", "18", "0")
+    finally:
+        scheduler.shutdown()
