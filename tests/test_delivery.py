@@ -243,7 +243,11 @@ async def test_leases_expired_rows_are_reclaimed_and_live_ones_respected(
                 status=OutboxStatus.SENDING, attempts=1, lease_until=utcnow() + timedelta(seconds=lease)))
         await session.commit()
 
-    assert await DeliveryWorker(bot, sessionmaker, FAST).drain() == 1
+    drain = asyncio.create_task(DeliveryWorker(bot, sessionmaker, FAST).drain())
+    await tg.wait_for_message(601, "crashed")
+    await asyncio.sleep(0.3)  # drain() waits for the live lease to end; meanwhile chat 602 must get nothing
+    drain.cancel()
+    await asyncio.gather(drain, return_exceptions=True)
 
     assert tg.texts(601) == ["crashed"] and (await row(sessionmaker, crashed)).attempts == 2
     assert tg.texts(602) == [], "another worker holds the head of this chat's queue"
