@@ -14,7 +14,7 @@ from bot.callbacks import CheckinNowCb, MatchNowCb, ScheduleCb
 from bot.db.base import utcnow
 from bot.db.models import Community, Frequency, User
 from bot.delivery import DeliveryWorker
-from bot.handlers.membership import edit_or_send
+from bot.handlers.replies import edit_or_send
 from bot.i18n import Html, Texts
 from bot.scheduler import RoundScheduler
 from bot.services import checkins, communities, rounds
@@ -75,6 +75,12 @@ def schedule_keyboard(texts: Texts, community_id: int, field: str) -> InlineKeyb
     return builder.as_markup()
 
 
+def confirm_match_now(texts: Texts, community_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("matchnow.yes"), callback_data=MatchNowCb(community_id=community_id, confirmed=True))
+    return builder.as_markup()
+
+
 def apply_schedule_choice(community: Community, field: str, value: str) -> bool:
     if field == "weekday" and value.isdigit() and int(value) < 7:
         community.schedule_weekday = int(value)
@@ -122,10 +128,8 @@ def setup() -> Router:
     @router.message(Command("matchnow"))
     async def match_now(message: Message, session: AsyncSession, bot: Bot, user: User, texts: Texts) -> None:
         async def confirm(community: Community) -> None:
-            builder = InlineKeyboardBuilder()
-            builder.button(text=texts("matchnow.yes"), callback_data=MatchNowCb(community_id=community.id,
-                                                                                 confirmed=True))
-            await message.answer(texts("matchnow.confirm", community=community.name), reply_markup=builder.as_markup())
+            await message.answer(texts("matchnow.confirm", community=community.name),
+                                 reply_markup=confirm_match_now(texts, community.id))
 
         await pick_community(message, session, bot, user, texts, lambda cid: MatchNowCb(community_id=cid), confirm)
 
@@ -136,10 +140,8 @@ def setup() -> Router:
         if community is None:
             return
         if not callback_data.confirmed:
-            builder = InlineKeyboardBuilder()
-            builder.button(text=texts("matchnow.yes"), callback_data=MatchNowCb(community_id=community.id,
-                                                                                 confirmed=True))
-            await edit_or_send(query, bot, texts("matchnow.confirm", community=community.name), builder.as_markup())
+            await edit_or_send(query, bot, texts("matchnow.confirm", community=community.name),
+                               confirm_match_now(texts, community.id))
             return
         now = utcnow()
         summary = await rounds.create_round(session, community, extra_period_key(now), now)

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards
 from bot.callbacks import ALL_COMMUNITIES, DeleteCb, DismissCb, LanguageCb, LeaveCb, PauseCb, ResumeCb
 from bot.db.models import Membership, MembershipStatus, User
+from bot.handlers.replies import edit_or_send
 from bot.i18n import Texts
 from bot.render import membership_line
 from bot.services import memberships, profiles, users
@@ -21,15 +22,6 @@ from bot.services.memberships import PauseLength
 
 def names(chosen: Sequence[Membership]) -> str:
     return ", ".join(m.community.name for m in chosen)
-
-
-async def edit_or_send(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Replace the buttons' message so an old keyboard cannot be pressed twice."""
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
-    else:
-        await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
 def setup() -> Router:

@@ -6,7 +6,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, render
@@ -14,6 +14,7 @@ from bot.callbacks import BlockCb, CheckinCb, FollowUpCb, NoReasonCb, RateCb, Re
 from bot.db.base import utcnow
 from bot.db.models import NoMeetingReason, Outcome, User
 from bot.delivery import DeliveryWorker
+from bot.handlers.replies import edit_or_send
 from bot.i18n import Texts
 from bot.services import checkins, replacements
 from bot.services.checkins import Seat
@@ -21,15 +22,6 @@ from bot.services.checkins import Seat
 
 class CheckinComment(StatesGroup):
     waiting = State()
-
-
-async def reply(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Replace the check-in message so its buttons cannot be pressed twice."""
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
-    else:
-        await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
 async def seat_or_stale(query: CallbackQuery, session: AsyncSession, user: User, match_id: int,
@@ -65,14 +57,14 @@ def setup() -> Router:
             return
         outcome = Outcome(callback_data.answer)
         if outcome is Outcome.NOT_MET:
-            await reply(query, bot, texts("checkin.why_not"), keyboards.no_reasons(texts, seat.match.id))
+            await edit_or_send(query, bot, texts("checkin.why_not"), keyboards.no_reasons(texts, seat.match.id))
             return
         await checkins.record_outcome(session, seat, outcome, utcnow())
         if outcome is Outcome.MET:
-            await reply(query, bot, texts("checkin.rate", names=render.names(seat.partners)),
+            await edit_or_send(query, bot, texts("checkin.rate", names=render.names(seat.partners)),
                         keyboards.ratings(seat.match.id))
         else:
-            await reply(query, bot, texts("checkin.planned_reply"))
+            await edit_or_send(query, bot, texts("checkin.planned_reply"))
 
     @router.callback_query(RateCb.filter())
     async def rated(query: CallbackQuery, callback_data: RateCb, bot: Bot, state: FSMContext,
@@ -85,7 +77,7 @@ def setup() -> Router:
             return
         await state.set_state(CheckinComment.waiting)
         await state.update_data(comment_match_id=seat.match.id)
-        await reply(query, bot, texts("checkin.thanks_comment"), keyboards.after_rating(texts, seat.match.id))
+        await edit_or_send(query, bot, texts("checkin.thanks_comment"), keyboards.after_rating(texts, seat.match.id))
 
     @router.message(CheckinComment.waiting, F.text, ~F.text.startswith("/"))
     async def comment(message: Message, state: FSMContext, session: AsyncSession, user: User, texts: Texts) -> None:
@@ -110,7 +102,7 @@ def setup() -> Router:
         await checkins.report_not_met(session, seat, NoMeetingReason(callback_data.reason), utcnow())
         if worker is not None:
             worker.wake()
-        await reply(query, bot, texts("checkin.sorry"))
+        await edit_or_send(query, bot, texts("checkin.sorry"))
 
     @router.callback_query(BlockCb.filter())
     async def block(query: CallbackQuery, callback_data: BlockCb, bot: Bot, session: AsyncSession,
@@ -132,7 +124,7 @@ def setup() -> Router:
             return
         await checkins.ask_follow_up(session, seat, utcnow())
         await state.clear()
-        await reply(query, bot, texts("checkin.follow_up_set"))
+        await edit_or_send(query, bot, texts("checkin.follow_up_set"))
 
     @router.callback_query(ReplaceCb.filter())
     async def replace(query: CallbackQuery, callback_data: ReplaceCb, bot: Bot, session: AsyncSession,
@@ -142,10 +134,10 @@ def setup() -> Router:
             return
         partner = await replacements.find_new_partner(session, seat)
         if partner is None:
-            await reply(query, bot, texts("blocked.nobody_free"))
+            await edit_or_send(query, bot, texts("blocked.nobody_free"))
             return
         if worker is not None:
             worker.wake()
-        await reply(query, bot, texts("blocked.found", name=render.name_of(partner)))
+        await edit_or_send(query, bot, texts("blocked.found", name=render.name_of(partner)))
 
     return router
