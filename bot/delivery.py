@@ -416,11 +416,12 @@ class DeliveryWorker:
                         results.append(row is not None)
                     await session.commit()
                     return results
-            except (SQLAlchemyError, OSError):
+            except (SQLAlchemyError, OSError) as error:
                 # Retry: an unrecorded send stays `sending` and would be sent again once its lease expires.
                 if attempt == 5:
                     raise
-                log.exception("recording %s outbox outcome(s) failed; retrying", len(statements))
+                log.warning("recording %s outbox outcome(s) failed, retrying: %s", len(statements),
+                            str(error).splitlines()[0])
                 await asyncio.sleep(0.2 * 2**attempt)
         raise AssertionError("unreachable")
 

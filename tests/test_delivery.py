@@ -289,8 +289,10 @@ async def test_two_workers_never_send_the_same_row(
     await add(sessionmaker, [(800 + n % 50, text) for n, text in enumerate(texts)])
     other_engine = create_engine(database_url)
     bots = [create_bot(settings), create_bot(settings)]
-    workers = [DeliveryWorker(bots[0], sessionmaker, FAST),
-               DeliveryWorker(bots[1], create_sessionmaker(other_engine), FAST)]
+    # Each claims 30 rows at a time (half a second at 60/s), fewer than the 50 chats: they race from the start.
+    fast = DeliverySettings(rate_per_second=60, per_chat_interval=0.05, poll_interval=0.05)
+    workers = [DeliveryWorker(bots[0], sessionmaker, fast),
+               DeliveryWorker(bots[1], create_sessionmaker(other_engine), fast)]
     try:
         counts = await asyncio.gather(*(w.drain() for w in workers))
     finally:
