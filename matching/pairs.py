@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import random
 import time
-from itertools import combinations, repeat
+from itertools import combinations
 
 from matching.augment import augment_all
 from matching.candidates import ALL_PAIRS_UP_TO, Adjacency, candidate_graph
 from matching.improve import VISITS_PER_MEMBER, improve
 from matching.model import Instance, Match, PairResult, PairStats, Unmatched
 from matching.rules import REPEAT, Rules
-from matching.schedule import best_factor, open_factors, recognise
+from matching.schedule import best_factor, recognise
 from matching.score import DEFAULT_WEIGHTS, Weights, explain
 
 POOL = 64  # sampled and scored candidates per member on large communities …
@@ -24,6 +24,7 @@ EXACT_KEEP = 16  # exact best partners kept per member where all pairs are score
 SEARCH_LIMIT = 400  # vertices in one augmenting-path search tree (above ALL_PAIRS_UP_TO members)
 TRIO_SCAN = 4000  # matched pairs tried as the trio's base per leftover candidate (large communities)
 SCHEDULE_BUDGET = 60_000  # pair scores spent choosing among open round-robin factors
+SCHEDULE_CHECKS = 100_000  # pairs looked up while searching for a round-robin factor nobody has met in
 CHAIN_DEPTH = 6
 TRIO_LEFTOVERS = 64  # members tried as the trio's extra person when the first choice means a repeat
 CHAIN_STEPS = 3000  # chain steps explored per visit of a member (communities up to EXACT_SWAPS_UP_TO)
@@ -80,32 +81,36 @@ def _continue_schedule(
     rules: Rules, instance: Instance, eligible: list[int], rng: random.Random
 ) -> list[tuple[int, int]] | None:
     """A repeat-free round-robin factor if the history follows a schedule over exactly these members."""
-    if len(eligible) < 4 or len(eligible) % 2:
+    vertices = len(eligible)
+    if vertices < 4 or vertices % 2:
         return None
     n = rules.n
-    rounds: dict[int, list[tuple[int, int]]] = {}
-    if len(eligible) == n:
-        for r, keys in rules.round_pairs.items():
-            rounds[r] = [divmod(k, n) for k in keys]
-    else:
+    keys_of = rules.round_keys
+    if vertices != n:
         is_eligible = [False] * n
         for i in eligible:
             is_eligible[i] = True
-        for r, keys in rules.round_pairs.items():
-            pairs = [(i, j) for i, j in map(divmod, keys, repeat(n)) if is_eligible[i] and is_eligible[j]]
-            if pairs:
-                rounds[r] = pairs
-    labels = recognise(rounds, len(eligible)) if rounds else None
-    if labels is None:
+        cache: dict[int, list[int]] = {}
+
+        def keys_of(r: int) -> list[int]:
+            found = cache.get(r)
+            if found is None:
+                found = cache[r] = [
+                    k for k in rules.round_keys(r) if is_eligible[k // n] and is_eligible[k % n]
+                ]
+            return found
+
+    recognised = recognise(rules.history_rounds(), keys_of, n, vertices)
+    if recognised is None:
         return None
-    met_pairs = [p for pairs in rounds.values() for p in pairs]
-    candidates = open_factors(labels, met_pairs)
+    labels, played = recognised
+    candidates = [r for r in range(vertices - 1) if r not in played]
     rng.shuffle(candidates)
 
     def value(a: int, b: int) -> float | None:
         return rules.score(a, b) if rules.allowed(a, b) else None
 
-    return best_factor(labels, candidates, value, SCHEDULE_BUDGET)
+    return best_factor(labels, n, candidates, rules.last_met, value, SCHEDULE_BUDGET, SCHEDULE_CHECKS)
 
 
 def _optimise(

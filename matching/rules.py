@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from array import array
+from bisect import bisect_right
 from collections.abc import Iterable
-from itertools import combinations
+from itertools import combinations, repeat
+from operator import itemgetter
 
 from matching.model import Instance, Unmatched
 from matching.score import DEFAULT_WEIGHTS, Profile, Weights, forbidden_by_place, pair_score, profile
@@ -33,41 +34,69 @@ class Rules:
                 self.blocked.add(self.key(i, j))
                 self.blocked_by[i].add(j)
                 self.blocked_by[j].add(i)
-        last_met: dict[int, int] = {}
-        self.last_met = last_met
-        # Pairs (as keys i * n + j, i < j) met in each round, for recognising a round-robin schedule.
-        self.round_pairs: dict[int, array[int]] = {}
-        round_pairs = self.round_pairs
-        latest = instance.round
-        get = index.get
-        for meeting in instance.history:
-            r = meeting.round
-            if r >= latest:
-                latest = r + 1
-            ms = meeting.members
-            if len(ms) == 2:  # the common case, without building sets
-                i, j = get(ms[0]), get(ms[1])
-                if i is None or j is None or i == j:
-                    continue
-                k = i * n + j if i < j else j * n + i
-                if last_met.get(k, r - 1) < r:
-                    last_met[k] = r
-                keys = round_pairs.get(r)
-                if keys is None:
-                    keys = round_pairs[r] = array("q")
-                keys.append(k)
-                continue
-            inside = sorted({index[m] for m in ms if m in index})
-            for i, j in combinations(inside, 2):
-                k = i * n + j
-                if last_met.get(k, r - 1) < r:
-                    last_met[k] = r
-                keys = round_pairs.get(r)
-                if keys is None:
-                    keys = round_pairs[r] = array("q")
-                keys.append(k)
+        self._read_history(instance)
+        latest = max(instance.round, self._rounds[-1] + 1 if self._rounds else 0)
         self.round = instance.round if instance.round > 0 else latest
         self._prepare_fast(weights)
+
+    def _read_history(self, instance: Instance) -> None:
+        """`last_met` (pair key i * n + j, i < j -> latest round) and the pair keys of every round, kept as one
+        flat list in round order (`round_keys` slices it) for recognising a round-robin schedule."""
+        n = self.n
+        get = self.index.get
+        meetings = instance.history
+        rounds = [m.round for m in meetings]
+        groups = [m.members for m in meetings]
+        if rounds != sorted(rounds):  # rare: put the meetings in round order first (stable)
+            order = sorted(range(len(rounds)), key=rounds.__getitem__)
+            rounds = [rounds[k] for k in order]
+            groups = [groups[k] for k in order]
+        # The common case, pairs, by C-level maps and one comprehension; members no longer here map to `gone`,
+        # which makes the key too large, and trios and groups are masked the same way and expanded below.
+        gone = n * n
+        sizes = list(map(len, groups))
+        uneven = [k for k, size in enumerate(sizes) if size != 2] if set(sizes) - {2} else []
+        ends = [g if g else (None,) for g in groups] if 0 in sizes else groups
+        first = list(map(get, map(itemgetter(0), ends), repeat(gone)))
+        second = list(map(get, map(itemgetter(-1), ends), repeat(gone)))
+        del sizes, ends
+        for k in uneven:
+            first[k] = gone
+        keys = [x * n + y if x < y else y * n + x if y < x else -1 for x, y in zip(first, second, strict=True)]
+        del first, second
+        if keys and max(keys) >= gone:
+            keys = [k if k < gone else -1 for k in keys]
+        extra: dict[int, list[int]] = {}
+        for k in uneven:
+            g, r = groups[k], rounds[k]
+            inside = sorted({i for i in map(get, g) if i is not None})
+            extra.setdefault(r, []).extend(i * n + j for i, j in combinations(inside, 2))
+        last_met = dict(zip(keys, rounds, strict=True))  # rounds ascend: the latest meeting wins
+        last_met.pop(-1, None)
+        for r, more in extra.items():
+            for k in more:
+                if last_met.get(k, r - 1) < r:
+                    last_met[k] = r
+        self.last_met = last_met
+        self._keys = keys
+        self._rounds = sorted(set(rounds))
+        self._extra = extra
+        self._spans: dict[int, tuple[int, int]] = {}
+        lo = 0
+        for r in self._rounds:
+            hi = bisect_right(rounds, r, lo)
+            self._spans[r] = (lo, hi)
+            lo = hi
+
+    def history_rounds(self) -> list[int]:
+        return self._rounds
+
+    def round_keys(self, r: int) -> list[int]:
+        """Pair keys of everyone who met in round r (members of this instance only)."""
+        lo, hi = self._spans.get(r, (0, 0))
+        keys = [k for k in self._keys[lo:hi] if k >= 0]
+        keys.extend(self._extra.get(r, ()))
+        return keys
 
     def key(self, i: int, j: int) -> int:
         return i * self.n + j if i < j else j * self.n + i
@@ -103,8 +132,19 @@ class Rules:
         self.phrase_stems: list[frozenset[str]] = []
         self.phrases_with: dict[str, list[int]] = {}  # stem -> need phrases using it
         self.cls: list[int] = []
+        stem_bits: dict[str, int] = {}
+        self.omask: list[int] = []  # offer stems as a bitmask (bits from `stem_bits`)
+        self.nmask: list[int] = []  # need stems as a bitmask
         reps: list[Profile] = []
         for p in self.profiles:
+            mask = 0
+            for stem_ in p.offer_stems:
+                mask |= 1 << stem_bits.setdefault(stem_, len(stem_bits))
+            self.omask.append(mask)
+            mask = 0
+            for stem_ in p.need_stems:
+                mask |= 1 << stem_bits.setdefault(stem_, len(stem_bits))
+            self.nmask.append(mask)
             mask = 0
             for t in p.interests:
                 mask |= 1 << tags.setdefault(t, len(tags))
@@ -136,6 +176,7 @@ class Rules:
         self._max_interests = w.max_interests
         self._help = w.help
         self._max_help = w.max_help
+        self._interest_value = [w.interest * min(k, w.max_interests) for k in range(len(tags) + 1)]
 
     def base(self, ci: int, cj: int) -> float | None:
         """Format, city, time zone and language part of a score between two classes; None if forbidden."""
@@ -183,49 +224,50 @@ class Rules:
 
     def weights_from(self, i: int, others: Iterable[int]) -> list[tuple[float, int]]:
         """(weight, j) for every allowed partner j of i among `others` (j != i): the hot loop of candidate
-        generation, with everything it needs in local variables."""
+        generation, with everything it needs in local variables and stems as int bitmasks."""
         n = self.n
         ci = self.cls[i]
         row = self._rows.get(ci)
         if row is None:
             row = self._rows[ci] = [_UNKNOWN] * self.classes  # filled on first use
+        blocked = self.blocked_by[i]
+        if blocked:
+            others = [j for j in others if j not in blocked]
         cls = self.cls
         imask = self.imask
-        offer = self.offer
-        need_all = self.need_all
+        omask = self.omask
+        nmask = self.nmask
+        interest_value = self._interest_value
         last_met = self.last_met
-        blocked = self.blocked_by[i]
         mi = imask[i]
-        oi = offer[i]
-        ni = need_all[i]
+        oi = omask[i]
+        ni = nmask[i]
         need_ids = self.need_ids
         need_ids_i = need_ids[i]
         credit = self.credit
-        credit_i = credit(i)
+        credit_i = credit(i).get
         credits = self._credit
-        cap = self._max_interests
-        unit = self.weights.interest
         max_help = self._max_help
         rnd = self.round
+        lo = i * n  # keys i * n + j for j > i
         out: list[tuple[float, int]] = []
         append = out.append
         for j in others:
             cj = cls[j]
             base = row[cj]
-            if base is None or j == i or j in blocked:
+            if base is None or j == i:
                 continue
             if base != base:  # NaN: not computed yet
                 base = row[cj] = self.base(ci, cj)
                 if base is None:
                     continue
-            shared = (mi & imask[j]).bit_count()
-            value = unit * (shared if shared < cap else cap)
-            if not oi.isdisjoint(need_all[j]):
+            value = interest_value[(mi & imask[j]).bit_count()]
+            if oi & nmask[j]:
                 total = 0.0
                 for pid in need_ids[j]:
-                    total += credit_i.get(pid, 0.0)
+                    total += credit_i(pid, 0.0)
                 value += total if total < max_help else max_help
-            if not offer[j].isdisjoint(ni):
+            if omask[j] & ni:
                 credit_j = credits[j]
                 if credit_j is None:
                     credit_j = credit(j)
@@ -234,7 +276,7 @@ class Rules:
                     total += credit_j.get(pid, 0.0)
                 value += total if total < max_help else max_help
             value += base
-            last = last_met.get(i * n + j if i < j else j * n + i)
+            last = last_met.get(lo + j if i < j else j * n + i)
             if last is not None:
                 gap = rnd - last
                 value -= REPEAT + RECENCY / (gap if gap > 1 else 1)

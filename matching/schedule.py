@@ -12,7 +12,7 @@ which nobody has met yet.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from itertools import repeat
 
 Pair = tuple[int, int]
@@ -28,6 +28,17 @@ def factor(labels_n: int, r: int) -> list[Pair]:
         if x < y and x != centre:
             pairs.append((x, y))
     return pairs
+
+
+def factor_pairs(labels_n: int, r: int) -> Iterator[Pair]:
+    """`factor` lazily, so that a factor ruled out by its first met pair costs only what was looked at."""
+    m = labels_n - 1
+    centre = r * (labels_n // 2) % m
+    yield centre, m
+    for x in range(m):
+        y = (r - x) % m
+        if x < y and x != centre:
+            yield x, y
 
 
 def factor_of(labels_n: int, a: int, b: int) -> int:
@@ -50,68 +61,107 @@ def labelling(first_round: Sequence[Pair]) -> dict[int, int]:
     return labels
 
 
-def recognise(rounds: dict[int, list[Pair]], vertices: int) -> dict[int, int] | None:
-    """The labelling of the schedule the history follows, if any.
+def labels_of(keys: Sequence[int], n: int, vertices: int) -> dict[int, int] | None:
+    """`labelling` of a round given as pair keys i * n + j (i < j) over positions 0..n−1; None unless the
+    round is a perfect matching of `vertices` members. Pair k of the sorted keys gets labels (k, n−1−k)."""
+    half = len(keys)
+    if 2 * half != vertices:
+        return None
+    ordered = sorted(keys)
+    labels = dict(zip([k // n for k in ordered], range(half), strict=True))
+    labels.update(zip([k % n for k in ordered], range(vertices - 1, vertices - 1 - half, -1), strict=True))
+    return labels if len(labels) == vertices else None
 
-    `rounds` maps a round number to the pairs that met in it (member positions); only rounds after the
-    first perfect matching of all `vertices` matter. The earliest perfect round whose successors are all
-    factors of its labelling wins, so the labelling does not drift while the membership stays the same.
+
+def factor_of_keys(keys: Sequence[int], labels: dict[int, int], n: int, vertices: int) -> int | None:
+    """The factor every pair of a round lies in, or None when the round is not a single factor."""
+    m = vertices - 1
+    found = -1
+    get = labels.get
+    for key in keys:
+        la, lb = get(key // n, -1), get(key % n, -1)
+        if la < 0 or lb < 0:
+            return None
+        f = 2 * lb % m if la == m else 2 * la % m if lb == m else (la + lb) % m
+        if found != f:
+            if found >= 0:
+                return None
+            found = f
+    return found if found >= 0 else None
+
+
+def recognise(rounds: Sequence[int], keys_of: Callable[[int], list[int]], n: int, vertices: int) -> (
+    tuple[dict[int, int], set[int]] | None
+):
+    """The labelling of the schedule the history follows, if any, and the factors its rounds played.
+
+    `rounds` are the round numbers in ascending order, `keys_of(r)` the pairs that met in round r among the
+    `vertices` eligible members. Only rounds after the first perfect matching of all of them matter: the
+    earliest perfect round whose successors are all factors of its labelling wins, so the labelling does not
+    drift while the membership stays the same. Each candidate costs one sort; the check of its successors
+    usually fails on the second pair of the next round.
     """
-    order = sorted(rounds)
-    for pos, r in enumerate(order):
-        pairs = rounds[r]
-        if len(pairs) * 2 != vertices or len({v for p in pairs for v in p}) != vertices:
+    for pos, r in enumerate(rounds):
+        labels = labels_of(keys_of(r), n, vertices)
+        if labels is None:
             continue
-        labels = labelling(pairs)
-        if all(_single_factor(rounds[later], labels, vertices) for later in order[pos + 1 :]):
-            return labels
+        played = {0}
+        for later in rounds[pos + 1 :]:
+            keys = keys_of(later)
+            if not keys:
+                continue
+            f = factor_of_keys(keys, labels, n, vertices)
+            if f is None:
+                break
+            played.add(f)
+        else:
+            return labels, played
     return None
-
-
-def _single_factor(pairs: list[Pair], labels: dict[int, int], n: int) -> bool:
-    first = factor_of(n, labels[pairs[0][0]], labels[pairs[0][1]])
-    return all(factor_of(n, labels[a], labels[b]) == first for a, b in pairs[1:])
-
-
-def open_factors(labels: dict[int, int], met_pairs: Sequence[Pair]) -> list[int]:
-    """Factors in which no pair has met (in any round, including before the schedule started)."""
-    n = len(labels)
-    touched: set[int] = set()
-    for a, b in met_pairs:
-        touched.add(factor_of(n, labels[a], labels[b]))
-        if len(touched) == n - 1:
-            return []  # every factor has a pair that met: stop early (long histories of big communities)
-    return [r for r in range(n - 1) if r not in touched]
 
 
 def best_factor(
     labels: dict[int, int],
+    n: int,
     candidates: Sequence[int],
+    met: Container[int],
     pair_value: Callable[[int, int], float | None],
     budget: int,
+    check_budget: int,
 ) -> list[Pair] | None:
-    """The open factor with the highest total value, looking at factors until `budget` pairs are scored.
+    """The open factor (no pair in `met`, keys i * n + j) with the highest total value, looking at factors
+    until `budget` pairs are scored or `check_budget` pairs are looked at.
 
     `pair_value` returns None for a pair the hard rules forbid, which rules the whole factor out.
     """
-    n = len(labels)
-    member_at = {label: v for v, label in labels.items()}
+    vertices = len(labels)
+    member_at = [0] * vertices
+    for v, label in labels.items():
+        member_at[label] = v
     best: list[Pair] | None = None
     best_value = float("-inf")
-    scored = 0
+    scored = checked = 0
     for r in candidates:
-        pairs = [(member_at[a], member_at[b]) for a, b in factor(n, r)]
-        total = 0.0
-        for a, b in pairs:
-            value = pair_value(a, b)
-            if value is None:
+        pairs: list[Pair] = []
+        for x, y in factor_pairs(vertices, r):
+            a, b = member_at[x], member_at[y]
+            if a > b:
+                a, b = b, a
+            checked += 1
+            if a * n + b in met:
                 break
-            total += value
+            pairs.append((a, b))
         else:
-            if total > best_value:
-                best, best_value = pairs, total
-        scored += len(pairs)
-        if best is not None and scored >= budget:
+            total = 0.0
+            for a, b in pairs:
+                value = pair_value(a, b)
+                if value is None:
+                    break
+                total += value
+            else:
+                if total > best_value:
+                    best, best_value = pairs, total
+            scored += len(pairs)
+        if (best is not None and scored >= budget) or checked >= check_budget:
             break
     return best
 

@@ -54,21 +54,30 @@ class Phrase:
 def phrases(text: str) -> tuple[Phrase, ...]:
     out: list[Phrase] = []
     for piece in _SPLIT.split(text):
-        words = _WORD.findall(piece)
-        content = [w for w in words if w.casefold() not in STOPWORDS]
-        if not content:
-            continue
-        # Keep inner filler words for readability ("supply chain for retail") but trim the edges.
-        first = next(i for i, w in enumerate(words) if w.casefold() not in STOPWORDS)
-        last = max(i for i, w in enumerate(words) if w.casefold() not in STOPWORDS)
-        out.append(Phrase(" ".join(words[first : last + 1]), frozenset(stem(w) for w in content)))
+        found = _phrase(piece)
+        if found is not None:
+            out.append(found)
     return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def _phrase(piece: str) -> Phrase | None:
+    """One piece between separators; pieces repeat across members far more often than whole texts."""
+    words = _WORD.findall(piece)
+    content = [w for w in words if w.casefold() not in STOPWORDS]
+    if not content:
+        return None
+    # Keep inner filler words for readability ("supply chain for retail") but trim the edges.
+    first = next(i for i, w in enumerate(words) if w.casefold() not in STOPWORDS)
+    last = max(i for i, w in enumerate(words) if w.casefold() not in STOPWORDS)
+    return Phrase(" ".join(words[first : last + 1]), frozenset(stem(w) for w in content))
 
 
 def stems(text: str) -> frozenset[str]:
     return frozenset().union(*(p.stems for p in phrases(text)))
 
 
+@lru_cache(maxsize=65536)
 def tag(value: str) -> str:
     """Interest tags, languages and cities compare case- and space-insensitively."""
     return " ".join(value.split()).casefold()
