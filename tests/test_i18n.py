@@ -28,6 +28,8 @@ SAME_IN_ALL_LANGUAGES = {
     "card.contact_username",
     "card.contact_text",
     "card.contact_none",
+    "card.name_only",
+    "network.line",
     "admin.invite_line",
     "admin.member_line",
     "tag.hr",
