@@ -53,11 +53,13 @@ async def test_jobs_are_rebuilt_from_the_database_and_follow_schedule_changes(
         await admin.press("Change how often")
         replies = await admin.press("every 2 weeks")
         assert "rounds on Thursday at 18:00 (UTC), every 2 weeks" in plain(replies)
+        await admin.press("Change the reminder day")
+        assert "Reminder 2 day(s) after the intro" in plain(await admin.press("2 day(s) after the intro"))
         async with sessionmaker() as session:
             community = await session.get(Community, seeded.id)
             assert community is not None
-            assert (community.schedule_weekday, community.schedule_hour, community.frequency) == (
-                3, 18, Frequency.BIWEEKLY)
+            assert (community.schedule_weekday, community.schedule_hour, community.frequency,
+                    community.reminder_days) == (3, 18, Frequency.BIWEEKLY, 2)
         trigger = scheduler.scheduler.get_job(f"round:{seeded.id}").trigger
         assert isinstance(trigger, CronTrigger)
         fields = {field.name: str(field) for field in trigger.fields}

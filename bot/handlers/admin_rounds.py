@@ -20,6 +20,7 @@ from bot.scheduler import RoundScheduler
 from bot.services import checkins, communities, rounds
 from bot.services.schedule import TIME_CHOICES, Schedule, extra_period_key
 
+REMINDER_CHOICES = (1, 2, 3, 4, 5)
 CommunityPicker = Callable[[int], MatchNowCb | CheckinNowCb | ScheduleCb]
 
 
@@ -52,7 +53,7 @@ def schedule_text(texts: Texts, community: Community) -> Html:
     return texts("schedule.current", community=community.name, weekday=texts(f"weekday.{schedule.weekday}"),
                  time=f"{schedule.hour:02d}:{schedule.minute:02d}", timezone=schedule.timezone,
                  frequency=texts(f"frequency.{schedule.frequency.value}"),
-                 next=schedule.next(utcnow()).strftime("%Y-%m-%d %H:%M"))
+                 next=schedule.next(utcnow()).strftime("%Y-%m-%d %H:%M"), reminder=community.reminder_days)
 
 
 def schedule_keyboard(texts: Texts, community_id: int, field: str) -> InlineKeyboardMarkup:
@@ -64,9 +65,11 @@ def schedule_keyboard(texts: Texts, community_id: int, field: str) -> InlineKeyb
         choices = [(f"{hour:02d}:{minute:02d}", f"{hour:02d}{minute:02d}") for hour, minute in TIME_CHOICES]
     elif field == "frequency":
         choices = [(texts(f"frequency.{f.value}"), f.value) for f in Frequency]
+    elif field == "reminder":
+        choices = [(texts.label("schedule.reminder_days", days=days), str(days)) for days in REMINDER_CHOICES]
     else:
         choices = []
-        for name in ("weekday", "time", "frequency"):
+        for name in ("weekday", "time", "frequency", "reminder"):
             builder.button(text=texts(f"schedule.change_{name}"), callback_data=ScheduleCb(community_id=community_id,
                                                                                          field=name))
     for label, value in choices:
@@ -88,6 +91,8 @@ def apply_schedule_choice(community: Community, field: str, value: str) -> bool:
         community.schedule_hour, community.schedule_minute = int(value[:2]), int(value[2:])
     elif field == "frequency" and value in set(Frequency):
         community.frequency = Frequency(value)
+    elif field == "reminder" and value.isdigit() and int(value) in REMINDER_CHOICES:
+        community.reminder_days = int(value)
     else:
         return False
     return True
