@@ -57,6 +57,7 @@ class _Buckets:
     def __init__(self, rules: Rules, members: list[int], rng: random.Random) -> None:
         self.members = members
         self.rng = rng
+        self.random = rng.random
         self.rules = rules
         offering: dict[str, set[int]] = defaultdict(set)
         self.needers: dict[frozenset[str], list[int]] = defaultdict(list)
@@ -81,9 +82,12 @@ class _Buckets:
             if p.city is not None and p.in_person:
                 self.local[p.city].append(i)
         self.offering_sets = offering
+        rank = list(range(rules.n))  # one random order of everyone, applied to every bucket (C-level sorts)
+        rng.shuffle(rank)
+        by_rank = rank.__getitem__
         for index in (self.needers, self.offering, self.needing, self.interested, self.local):
             for bucket in index.values():
-                rng.shuffle(bucket)
+                bucket.sort(key=by_rank)
         self.answering: dict[frozenset[str], set[int]] = {}
         self.mutual: dict[tuple[frozenset[str], frozenset[str]], list[int]] = {}
 
@@ -120,7 +124,8 @@ class _Buckets:
         self._draw(direct, (pool - randoms - len(out)) // 2, out)
         self._draw(rest, pool - randoms - len(out), out)
         n = len(self.members)
-        out.extend(self.members[self.rng.randrange(n)] for _ in range(randoms))
+        members, random_ = self.members, self.rng.random
+        out.extend(members[int(random_() * n)] for _ in range(randoms))
         return out
 
     def _draw(self, buckets: list[list[int]], budget: int, out: list[int]) -> None:
@@ -131,7 +136,7 @@ class _Buckets:
         per_bucket = max(1, budget // len(buckets))
         for bucket in buckets:
             size = len(bucket)
-            start = self.rng.randrange(size)
+            start = int(self.random() * size)
             out.extend(bucket[start : start + per_bucket])
             if start + per_bucket > size:
                 out.extend(bucket[: min(start, start + per_bucket - size)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from itertools import combinations
@@ -33,6 +34,18 @@ EXACT_SWAPS_UP_TO = 2_000  # members; above this 2-opt only looks at candidate e
 
 
 def match_pairs(instance: Instance, seed: int = 0, weights: Weights = DEFAULT_WEIGHTS) -> PairResult:
+    """The round's matches. The cyclic garbage collector is paused meanwhile: the engine builds millions of
+    small acyclic objects (tuples, dicts) on large communities, and each full collection would walk them all."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _match_pairs(instance, seed, weights)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _match_pairs(instance: Instance, seed: int, weights: Weights) -> PairResult:
     started = time.perf_counter()
     rng = random.Random(seed)
     rules = Rules(instance, weights)
@@ -144,8 +157,7 @@ def _optimise(
         if not complete:
             _fill(rules, mate, [i for i in order if mate[i] == -1], adj)
 
-    def weight_of(a: int, b: int) -> float | None:
-        return rules.weight(a, b) if rules.allowed(a, b) else None
+    weight_of = rules.weight_or_none
 
     def candidates_only(a: int, b: int) -> float | None:
         return None
