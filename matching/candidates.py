@@ -45,8 +45,10 @@ def candidate_graph(
     buckets = _Buckets(rules, members, rng)
     for i in members:
         scored = rules.weights_from(i, set(buckets.sample(i, pool)))
-        for w, j in heapq.nlargest(keep, scored):
-            adj[i][j] = adj[j][i] = w
+        scored.sort(reverse=True)  # the same as heapq.nlargest, faster on short lists
+        adj_i = adj[i]
+        for w, j in scored[:keep]:
+            adj_i[j] = adj[j][i] = w
     return adj
 
 
@@ -61,7 +63,7 @@ class _Buckets:
         self.rules = rules
         offering: dict[str, set[int]] = defaultdict(set)
         self.needers: dict[frozenset[str], list[int]] = defaultdict(list)
-        self.needs_with: dict[str, set[frozenset[str]]] = defaultdict(set)  # word -> need phrases using it
+        self.needs_with: dict[str, dict[frozenset[str], None]] = defaultdict(dict)  # word -> need phrases with it
         self.offering: dict[str, list[int]] = defaultdict(list)
         self.needing: dict[str, list[int]] = defaultdict(list)
         self.interested: dict[str, list[int]] = defaultdict(list)
@@ -74,7 +76,7 @@ class _Buckets:
             for need in p.needs:
                 self.needers[need.stems].append(i)
                 for s in need.stems:
-                    self.needs_with[s].add(need.stems)
+                    self.needs_with[s][need.stems] = None
             for s in p.need_stems:
                 self.needing[s].append(i)
             for t in p.interests:
@@ -108,14 +110,18 @@ class _Buckets:
 
     def sample(self, i: int, pool: int) -> Iterable[int]:
         p = self.rules.profiles[i]
-        needs = {n.stems for n in p.needs}
-        answered = {q for s in p.offer_stems for q in self.needs_with.get(s, ()) if q <= p.offer_stems}
+        # Orders below never depend on string hashing, so that a seed gives the same pools in every process.
+        needs = list(dict.fromkeys(n.stems for n in p.needs))
+        offers = sorted(p.offer_stems)
+        answered = list(
+            dict.fromkeys(q for s in offers for q in self.needs_with.get(s, ()) if q <= p.offer_stems)
+        )
         mutual = [self._mutual(n, q) for n in needs for q in answered]
         direct = [sorted(self._answering(n)) for n in needs] if len(self.members) <= 5000 else []
         direct += [self.needers[q] for q in answered]
-        rest = [self.offering[s] for s in p.need_stems if s in self.offering]
-        rest += [self.needing[s] for s in p.offer_stems if s in self.needing]
-        rest += [self.interested[t] for t in p.interests]
+        rest = [self.offering[s] for s in sorted(p.need_stems) if s in self.offering]
+        rest += [self.needing[s] for s in offers if s in self.needing]
+        rest += [self.interested[t] for t in sorted(p.interests)]
         if p.city is not None and p.in_person:
             rest.append(self.local[p.city])
         randoms = max(2, pool // 8)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from operator import itemgetter
 
 from matching.candidates import Adjacency
 
@@ -29,7 +30,7 @@ def improve(
 ) -> None:
     """Apply improving chains until none is found; after a change only the members it touched are
     looked at again, with a work cap of a few visits per member and `steps` chain steps per visit."""
-    ranked = [sorted(adj[v].items(), key=lambda item: -item[1]) for v in range(len(adj))]
+    ranked = [sorted(adj[v].items(), key=itemgetter(1), reverse=True) for v in range(len(adj))]
 
     def w(x: int, y: int) -> float | None:
         known = adj[x].get(y)
@@ -37,12 +38,15 @@ def improve(
 
     left = [0]  # chain steps still allowed in this visit
 
+    limits = [BREADTH[min(level, len(BREADTH)) - 1] for level in range(depth + 2)]
+
     def search(anchor: int, x: int, gain: float, level: int, path: list[int]) -> list[int] | None:
         """Extend the chain from freed member x; `path` holds the (x, c) additions so far, flattened."""
         tried = 0
+        limit = limits[level]
         for c, w_xc in ranked[x]:
             g = gain + w_xc
-            if g <= EPS or tried >= BREADTH[min(level, len(BREADTH)) - 1]:
+            if g <= EPS or tried >= limit:
                 break
             if c == anchor or c in path:
                 continue
@@ -53,10 +57,14 @@ def improve(
             d = mate[c]
             if d == -1:
                 return [*path, x, c]  # c was free: it takes x, the anchor becomes free
-            w_cd = w(c, d)
-            assert w_cd is not None
+            w_cd = adj[c].get(d)
+            if w_cd is None:
+                w_cd = weight_of(c, d)
+                assert w_cd is not None
             g -= w_cd
-            closing = w(d, anchor)
+            closing = adj[d].get(anchor)
+            if closing is None:
+                closing = weight_of(d, anchor)
             if closing is not None and g + closing > EPS:
                 return [*path, x, c, d, anchor]
             if level < depth:
