@@ -118,7 +118,9 @@ def _continue_schedule(
         return None
     labels, played = recognised
     candidates = [r for r in range(vertices - 1) if r not in played]
-    rng.shuffle(candidates)
+    own = random.Random()  # a copy: looking for a factor leaves the optimiser's random stream as it was
+    own.setstate(rng.getstate())
+    own.shuffle(candidates)
 
     def value(a: int, b: int) -> float | None:
         return rules.score(a, b) if rules.allowed(a, b) else None
