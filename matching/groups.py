@@ -14,8 +14,11 @@ The weights are lexicographic in practice: repeats dominate interests. Search: a
 constrained first, into the cheapest group with room) followed by tabu search over swaps of two people in
 different groups (and moves between a big and a small group when the sizes are uneven). Every person keeps
 their cost towards every group (``cost[p][g]``), so a swap's delta is O(1) and applying it is O(degree).
-The search stops at the lower bound, after ``STALL`` iterations without improving the best partition, or at
-``time_limit``; the result is deterministic per seed unless the time limit is what stops it.
+The person to move is the most conflicted of a few drawn at random, the tabu tenure is short, and the search
+restarts from the best partition with a random kick when it stops improving. It stops at the lower bound, after
+``stall`` iterations without a better partition (default ``max(1000, STALL_WORK // n)``: a fraction of a second
+up to a few hundred people), or at ``time_limit``; the result is deterministic per seed unless the time limit is
+what stops it.
 
 Lower bound on repeats (reported as ``GroupResult.lower_bound``): the groups of one past round are disjoint,
 and the people of a past group of m spread over k new groups leave at least the pairs of an even split
@@ -36,8 +39,10 @@ from matching.model import InputError, Instance
 REPEAT = 10_000
 RECENT = 2_000  # a pair that met in the previous round costs REPEAT + RECENT, two rounds ago + RECENT / 2, …
 BLOCK = 1_000_000_000
+TOURNAMENT = 12  # p is the most conflicted of this many conflicted people drawn at random
+TENURE = 0.02  # tabu tenure: 2 + a random number of iterations below max(2, TENURE * n)
 PATIENCE = 400  # tabu iterations without a new best before the search restarts from the best with a kick
-STALL = 20_000  # iterations without a new best after which the search stops
+STALL_WORK = 200_000  # the search stops after max(1000, STALL_WORK // n) iterations without a new best
 
 
 @dataclass(frozen=True)
@@ -264,7 +269,14 @@ class _Search:
                 break
             group, cost = self.group, self.cost
             conflicted = [p for p in range(n) if self.conflict[p][group[p]] > 0]
-            p = conflicted[rng.randrange(len(conflicted))] if conflicted else rng.randrange(n)
+            if conflicted:
+                p = conflicted[rng.randrange(len(conflicted))]
+                for _ in range(TOURNAMENT - 1):
+                    o = conflicted[rng.randrange(len(conflicted))]
+                    if self.conflict[o][group[o]] > self.conflict[p][group[p]]:
+                        p = o
+            else:
+                p = rng.randrange(n)
             g1 = group[p]
             row_p = cost[p]
             base = -row_p[g1]
@@ -309,7 +321,7 @@ class _Search:
             if best_delta is None:
                 continue
             q, g2 = moves[rng.randrange(len(moves))] if len(moves) > 1 else moves[0]
-            tenure = 2 + rng.randrange(max(2, n // 4))
+            tenure = 2 + rng.randrange(max(2, int(n * TENURE)))
             tabu_p[g1] = it + tenure
             self._move(p, g1, g2)
             if q >= 0:
@@ -349,11 +361,13 @@ def form_groups(
     seed: int = 0,
     by_interest: bool = False,
     time_limit: float = 2.0,
-    stall: int = STALL,
+    stall: int | None = None,
 ) -> GroupResult:
     """Split instance.members into k = max(1, round(n / size)) groups whose sizes differ by at most one, with
     as few repeated pairs as possible (blocked pairs apart whenever possible), interests mixed or, with
-    by_interest, grouped. Deterministic per seed unless time_limit stops the search first."""
+    by_interest, grouped. The search stops at the lower bound, after `stall` iterations without a better partition
+    (default max(1000, STALL_WORK // n); each iteration costs O(n)) or at time_limit: deterministic per seed
+    unless time_limit is what stops it."""
     start = time.perf_counter()
     if size < 2:
         raise InputError(f"group size must be at least 2, got {size}")
@@ -361,6 +375,8 @@ def form_groups(
         return GroupResult((), 0, time.perf_counter() - start)
     state = _Search(instance, size, seed, by_interest)
     state.construct()
+    if stall is None:
+        stall = max(1000, STALL_WORK // len(instance.members))
     best = state.search(start + max(0.0, time_limit), stall)
     groups = _describe(state, best)
     blocked = sum(

@@ -1,0 +1,101 @@
+"""Group formation figures: repeats per session next to the pigeonhole bound, social-golfer horizons next to the
+best known, and 3,000 RSVPs into 100 groups of 30. Prints figures, asserts nothing.
+
+Usage: .venv/bin/python bench/bench_groups.py [--quick] [--only sessions golfers rsvp] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from matching.groups import form_groups
+from matching.model import Instance, Meeting, Member
+from matching.simulate import generate_members, random_history
+
+# g-s-w: g groups of s, best known number of rounds w without two people meeting twice
+GOLFERS = [(5, 3, 7), (4, 4, 5), (6, 3, 8), (6, 4, 7), (7, 3, 10), (7, 4, 9), (8, 3, 11), (8, 4, 10), (10, 3, 14)]
+
+
+def sessions(seed: int, time_limit: float, count: int = 5) -> None:
+    print(f"\n## 300 people in groups of 30, sessions 1..{count} (history fed back, {time_limit:g} s per session)")
+    print("| session | repeated pairs | pigeonhole lower bound | seconds |")
+    print("|---|---|---|---|")
+    members = tuple(generate_members(300, random.Random(seed)))
+    history: list[Meeting] = []
+    for t in range(1, count + 1):
+        result = form_groups(Instance(members, tuple(history), round=t), 30, seed=seed + t, time_limit=time_limit)
+        print(f"| {t} | {result.repeats} | {result.lower_bound} | {result.seconds:.2f} |", flush=True)
+        history.extend(Meeting(g.members, t) for g in result.groups)
+
+
+def golfer_run(g: int, s: int, w: int, seed: int, deadline: float, session_limit: float) -> int:
+    """Rounds played without a repeat, one session after another; a session that ends with a repeat stops."""
+    members = tuple(Member(i) for i in range(g * s))
+    history: list[Meeting] = []
+    for t in range(1, w + 1):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return t - 1
+        result = form_groups(
+            Instance(members, tuple(history), round=t), s, seed=seed * 1000 + t, time_limit=min(left, session_limit)
+        )
+        if result.repeats:
+            return t - 1
+        history.extend(Meeting(grp.members, t) for grp in result.groups)
+    return w
+
+
+def golfers(seed: int, budget: float) -> None:
+    print(f"\n## Social golfers g-s-w, sessions one after another, {budget:g} s per instance")
+    print("(each attempt plays sessions until one ends with a repeat; attempts restart from round 1 with a new seed")
+    print(" until the budget is spent; 'first' is the first attempt, 'best' the best attempt)")
+    print("| instance | best known w | first attempt w | best w | attempts | seconds |")
+    print("|---|---|---|---|---|---|")
+    for g, s, w in GOLFERS:
+        start = time.perf_counter()
+        deadline = start + budget
+        first: int | None = None
+        best = attempts = 0
+        while time.perf_counter() < deadline and best < w:
+            reached = golfer_run(g, s, w, seed + attempts, deadline, session_limit=budget / 4)
+            attempts += 1
+            first = reached if first is None else first
+            best = max(best, reached)
+        print(f"| {g}-{s}-{w} | {w} | {first} | {best} | {attempts} | {time.perf_counter() - start:.1f} |", flush=True)
+
+
+def rsvp(seed: int, time_limit: float) -> None:
+    print(f"\n## 3,000 RSVPs into 100 groups of 30 (20 rounds of random pairs as history, time_limit {time_limit:g} s)")
+    rng = random.Random(seed)
+    members = generate_members(3000, rng)
+    history = random_history(members, 20, rng)
+    instance = Instance(tuple(members), tuple(history), round=21)
+    result = form_groups(instance, 30, seed=seed, time_limit=time_limit)
+    sizes = sorted({len(g.members) for g in result.groups})
+    print("| people | groups | sizes | seconds | repeated pairs | lower bound |")
+    print("|---|---|---|---|---|---|")
+    print(f"| 3000 | {len(result.groups)} | {sizes} | {result.seconds:.2f} | {result.repeats} | {result.lower_bound} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="10 s per golfer instance instead of 60 s")
+    parser.add_argument("--only", nargs="*", default=["sessions", "golfers", "rsvp"])
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if "sessions" in args.only:
+        sessions(args.seed, time_limit=2.0 if args.quick else 10.0)
+    if "golfers" in args.only:
+        golfers(args.seed, budget=10.0 if args.quick else 60.0)
+    if "rsvp" in args.only:
+        rsvp(args.seed, time_limit=2.0)
+
+
+if __name__ == "__main__":
+    main()
