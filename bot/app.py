@@ -17,7 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.fsm_storage import SqlStorage
-from bot.handlers import admin, admin_rounds, fallback, groups, membership, questionnaire, rounds, start
+from bot.handlers import (
+    admin,
+    admin_rounds,
+    fallback,
+    groups,
+    membership,
+    questionnaire,
+    rounds,
+    sessions,
+    start,
+)
 from bot.i18n import LANGUAGES, Texts
 from bot.middlewares import DbSessionMiddleware, UserMiddleware
 from bot.telegram_retry import RetryAfterMiddleware
@@ -25,9 +35,11 @@ from bot.telegram_retry import RetryAfterMiddleware
 log = logging.getLogger(__name__)
 
 MEMBER_COMMANDS = (
-    "start", "profile", "communities", "network", "pause", "resume", "leave", "delete", "language", "help",
+    "start", "profile", "communities", "network", "sessions", "pause", "resume", "leave", "delete", "language", "help",
 )
-ADMIN_COMMANDS = ("newcommunity", "invite", "members", "schedule", "matchnow", "checkin")
+ADMIN_COMMANDS = (
+    "newcommunity", "invite", "members", "schedule", "matchnow", "checkin", "session", "formgroups",
+)
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -58,9 +70,9 @@ def create_dispatcher(
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware())
-    # Order matters: the questionnaire intercepts commands typed mid-way; the fallback comes last.
+    # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
-        questionnaire.setup(), start.setup(), membership.setup(), rounds.setup(), admin.setup(),
+        sessions.setup(), questionnaire.setup(), start.setup(), membership.setup(), rounds.setup(), admin.setup(),
         admin_rounds.setup(), groups.setup(), fallback.setup(),
     )
     dispatcher.errors.register(on_error)

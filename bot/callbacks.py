@@ -93,3 +93,19 @@ class ScheduleCb(CallbackData, prefix="sc"):
     community_id: int
     field: str = ""  # "", "weekday", "time", "frequency"
     value: str = ""
+
+
+class RsvpCb(CallbackData, prefix="sv"):
+    session_id: int
+    coming: bool
+
+
+class WizardCb(CallbackData, prefix="sw"):
+    """A button in the /session wizard; only valid in the state that showed it."""
+
+    step: str
+    value: str = ""
+
+
+class FormGroupsCb(CallbackData, prefix="fg"):
+    session_id: int

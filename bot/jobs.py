@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.base import utcnow
 from bot.db.models import Community
 from bot.delivery import DeliveryWorker
-from bot.services import checkins, rounds
+from bot.services import checkins, rounds, sessions
 
 log = logging.getLogger(__name__)
 
@@ -52,5 +52,8 @@ class Jobs:
             sent = await checkins.send_due_reminders(session, now)
             sent += await checkins.send_due_checkins(session, now)
             sent += await checkins.send_due_follow_ups(session, now)
+            for due in await sessions.sessions_due(session, now):
+                formed = await sessions.form_session_groups(session, due)
+                sent += formed.participants if formed else 0
         if sent:
             self._wake()

@@ -24,6 +24,7 @@ from bot.callbacks import (
     RateCb,
     ReplaceCb,
     ResumeCb,
+    RsvpCb,
 )
 from bot.db.models import Membership, NoMeetingReason, Outcome, User
 from bot.i18n import LANGUAGES, Texts
@@ -202,4 +203,11 @@ def resume_button(texts: Texts, community_id: int) -> InlineKeyboardMarkup:
 def replacement(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=texts("blocked.find_new"), callback_data=ReplaceCb(match_id=match_id))
+    return builder.as_markup()
+
+
+def rsvp(texts: Texts, session_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("session.yes"), callback_data=RsvpCb(session_id=session_id, coming=True))
+    builder.button(text=texts("session.no"), callback_data=RsvpCb(session_id=session_id, coming=False))
     return builder.as_markup()

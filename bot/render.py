@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.utils.link import create_tg_link
 
-from bot.db.models import Membership, MembershipStatus, User
+from bot.db.models import Community, GroupSession, Membership, MembershipStatus, User
 from bot.i18n import Html, Texts
 from bot.services.profiles import Draft, Step, draft_from, offset_name
+
+ROSTER_ABOUT = 120
 
 
 def tag_label(texts: Texts, tag: str) -> str:
@@ -133,3 +137,36 @@ def reminder(texts: Texts, partners: list[User]) -> Html:
 
 def follow_up(texts: Texts, partners: list[User]) -> Html:
     return texts("follow_up", names=names(partners), contacts=contacts(texts, partners))
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def session_invitation(texts: Texts, gs: GroupSession, community: Community) -> Html:
+    place = gs.place or texts("session.place_later")
+    return texts("session.invitation", community=community.name, title=gs.title,
+                 when=local_time(gs.starts_at, community.timezone), timezone=community.timezone,
+                 format=texts(f"format.{gs.meeting_format.value}"), place=place, size=gs.group_size,
+                 deadline=local_time(gs.rsvp_deadline, community.timezone))
+
+
+def roster_line(texts: Texts, person: User) -> Html:
+    about = (person.about or "").splitlines()[0] if person.about else ""
+    about = about if len(about) <= ROSTER_ABOUT else about[: ROSTER_ABOUT - 1] + "…"
+    return texts("session.roster_line", name=name_of(person), about=about,
+                 contact=contact_line(texts, person.username, person.contact, person.telegram_id))
+
+
+def roster_messages(texts: Texts, gs: GroupSession, community: Community, number: int, members: list[User],
+                    limit: int) -> list[Html]:
+    """The group's roster, split into messages that each stay under `limit` characters."""
+    header = texts("session.roster_header", title=gs.title, number=number,
+                   when=local_time(gs.starts_at, community.timezone), place=gs.place or texts("session.place_later"),
+                   count=len(members))
+    parts: list[str] = [header]
+    for line in (roster_line(texts, person) for person in members):
+        if len(parts[-1]) + 1 + len(line) > limit:
+            parts.append(texts("session.roster_continued", number=number))
+        parts[-1] += "\n" + line
+    return [Html(part) for part in parts]

@@ -1,4 +1,4 @@
-"""`python -m matching pairs|simulate`: JSON dry runs for admins and the simulation of many rounds."""
+"""`python -m matching pairs|groups|simulate`: JSON dry runs for admins and the simulation of many rounds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from matching.groups import groups_cli_result
 from matching.model import InputError
 from matching.pairs import match_pairs
 from matching.serialization import instance_from_dict, result_to_dict
@@ -16,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     pairs = commands.add_parser("pairs", help="match one round: instance JSON on stdin, result JSON on stdout")
     pairs.add_argument("--seed", type=int, default=0)
+    groups = commands.add_parser("groups", help="form session groups: instance JSON on stdin, groups JSON out")
+    groups.add_argument("--size", type=int, default=None, help="people per group (default: the input's size, or 30)")
+    groups.add_argument("--seed", type=int, default=0)
+    groups.add_argument("--by-interest", action="store_true", help="group shared interests together")
     sim = commands.add_parser("simulate", help="run rounds on a generated community, feeding results back")
     sim.add_argument("--members", type=int, default=200)
     sim.add_argument("--rounds", type=int, default=100)
@@ -24,14 +29,22 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--plot", metavar="OUT.svg", help="write repeats and score per round as an SVG chart")
     args = parser.parse_args(argv)
 
-    if args.command == "pairs":
+    if args.command in ("pairs", "groups"):
         try:
-            instance = instance_from_dict(json.load(sys.stdin))
+            data = json.load(sys.stdin)
+            instance = instance_from_dict(data)
+            if args.command == "pairs":
+                result = result_to_dict(match_pairs(instance, seed=args.seed))
+            else:
+                size = args.size if args.size is not None else data.get("size", 30)
+                if not isinstance(size, int) or isinstance(size, bool) or size < 2:
+                    return _fail("size must be a whole number of at least 2")
+                result = groups_cli_result(instance, size, args.seed, args.by_interest)
         except json.JSONDecodeError as error:
             return _fail(f"bad JSON: {error}")
         except (InputError, RecursionError) as error:
             return _fail(str(error))
-        json.dump(result_to_dict(match_pairs(instance, seed=args.seed)), sys.stdout, ensure_ascii=False)
+        json.dump(result, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0
 

@@ -29,6 +29,7 @@ class Seeded:
 async def community_with_members(
     sessionmaker: async_sessionmaker[AsyncSession], count: int, *, name: str = "Founders",
     created_at: datetime | None = None, first: int = FIRST_MEMBER, formats: dict[int, MeetingFormat] | None = None,
+    long_about: bool = False,
 ) -> Seeded:
     async with sessionmaker() as session:
         admin = await _user(session, ADMIN_TELEGRAM_ID, "Olga", confirmed=False)
@@ -41,6 +42,8 @@ async def community_with_members(
         for index, telegram_id in enumerate(ids):
             person = await _user(session, telegram_id, f"Member{index}", confirmed=True, index=index,
                                  meeting_format=(formats or {}).get(index, MeetingFormat.ONLINE))
+            if long_about:
+                person.about = f"Member{index} " + "builds communities and products for a living; " * 10
             session.add(Membership(user_id=person.id, community_id=community.id))
         await session.commit()
         return Seeded(community.id, ids)

@@ -242,3 +242,55 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(300))
+
+
+class SessionStatus(enum.StrEnum):
+    OPEN = "open"
+    FORMED = "formed"
+
+
+class GroupSession(Base):
+    """A ~30-person networking meeting: RSVPs until the deadline, then groups with rosters."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    rsvp_deadline: Mapped[datetime] = mapped_column(UtcDateTime)
+    group_size: Mapped[int] = mapped_column(Integer, default=30)
+    meeting_format: Mapped[MeetingFormat] = mapped_column(_enum(MeetingFormat, "session_format"))
+    place: Mapped[str | None] = mapped_column(String(300))
+    by_interest: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, "session_status"), default=SessionStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    community: Mapped[Community] = relationship()
+
+
+class SessionRsvp(Base):
+    __tablename__ = "session_rsvps"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    coming: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SessionGroup(Base):
+    __tablename__ = "session_groups"
+    __table_args__ = (UniqueConstraint("session_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    members: Mapped[list[SessionGroupMember]] = relationship(order_by="SessionGroupMember.user_id")
+
+
+class SessionGroupMember(Base):
+    __tablename__ = "session_group_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("session_groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    user: Mapped[User] = relationship()

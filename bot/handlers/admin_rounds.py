@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,7 @@ from bot.services import checkins, communities, rounds
 from bot.services.schedule import TIME_CHOICES, Schedule, extra_period_key
 
 REMINDER_CHOICES = (1, 2, 3, 4, 5)
-CommunityPicker = Callable[[int], MatchNowCb | CheckinNowCb | ScheduleCb]
+CommunityPicker = Callable[[int], CallbackData]
 
 
 async def admin_community(query: CallbackQuery, session: AsyncSession, bot: Bot, user: User, texts: Texts,

@@ -114,7 +114,7 @@ def setup() -> Router:
         if partner is None:
             await query.answer(texts("button.stale"), show_alert=True)
             return
-        await query.answer(texts("checkin.blocked", name=render.name_of(partner)), show_alert=True)
+        await query.answer(texts.label("checkin.blocked", name=render.name_of(partner)), show_alert=True)
 
     @router.callback_query(FollowUpCb.filter())
     async def follow_up(query: CallbackQuery, callback_data: FollowUpCb, bot: Bot, state: FSMContext,

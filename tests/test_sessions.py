@@ -1,0 +1,157 @@
+"""Group sessions through the real Dispatcher: the wizard, RSVPs, groups and rosters."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from aiogram import Bot
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from bot.db.base import utcnow
+from bot.db.models import GroupSession, SessionGroup, SessionGroupMember, SessionRsvp, SessionStatus
+from bot.jobs import Jobs
+from tests.conftest import PersonFactory
+from tests.driver import Person, plain
+from tests.factories import ADMIN_TELEGRAM_ID, community_with_members
+from tests.support.fake_telegram import FakeTelegram
+from tests.test_rounds import deliver
+
+
+async def create_session(admin: Person, *, size: str = "30", when_days: int = 7) -> None:
+    assert "What is it called?" in plain(await admin.say("/session"))
+    await admin.say("Winter <b>networking</b> night")
+    when = (utcnow() + timedelta(days=when_days)).strftime("%Y-%m-%d 18:30")
+    assert "couldn't read that date" in plain(await admin.say("next friday"))
+    assert "already passed" in plain(await admin.say("2020-01-01 10:00"))
+    assert "How many people per group?" in plain(await admin.say(when))
+    await admin.feed(admin.updates.sticker(admin.user))
+    assert admin.last is not None and "answer the question above" in admin.last.plain_text
+    await admin.press(size)
+    await admin.press("☕ In person")
+    await admin.say("Factory Berlin, Rheinsberger Str. 76")
+    await admin.press("1 day before")
+    replies = await admin.press("🔀 Mix interests (most new acquaintances)")
+    assert "is created and the invitations are on their way" in plain(replies)
+
+
+async def rsvp_all(person: PersonFactory, chats: list[int], answer: str = "✅ I'm in") -> None:
+    for chat in chats:
+        await person(chat, f"Member{chat - 1000}", username=f"user{chat}").press(answer)
+
+
+async def test_65_yeses_make_two_groups_and_everyone_gets_the_roster_once(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 65, long_about=True)
+    admin = person(ADMIN_TELEGRAM_ID, "Olga")
+    await create_session(admin)
+    await deliver(bot, sessionmaker)
+    invitation = tg.last_message(seeded.member_telegram_ids[0])
+    assert invitation is not None and "Winter <b>networking</b> night" in invitation.plain_text
+    await rsvp_all(person, seeded.member_telegram_ids)
+    await admin.say("/formgroups")
+    replies = await admin.press("Winter <b>networking</b> night")
+    assert "65 people in 2 group(s)" in plain(replies)
+    await deliver(bot, sessionmaker)
+    async with sessionmaker() as session:
+        sizes = sorted(len(group.members) for group in await session.scalars(
+            select(SessionGroup).options(selectinload(SessionGroup.members))))
+    assert sizes == [32, 33]
+    for chat in seeded.member_telegram_ids:
+        headers = [m for m in tg.messages(chat) if "you are in group" in m.plain_text]
+        continued = [m for m in tg.messages(chat) if "continued:" in m.plain_text]
+        assert len(headers) == 1 and len(continued) == 1, chat  # a long roster: two messages, each once
+        roster = "\n".join(m.plain_text for m in (*headers, *continued))
+        assert all(len(m.text) <= 4096 for m in (*headers, *continued))
+        assert roster.count("• ") in (32, 33) and f"@user{chat}" in roster
+    async with sessionmaker() as session:
+        session_id = await session.scalar(select(GroupSession.id))
+    assert "already formed" in plain(await admin.press_data(f"fg:{session_id}"))  # the old button again
+
+
+async def test_changing_an_rsvp_and_the_deadline(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 5)
+    await create_session(person(ADMIN_TELEGRAM_ID, "Olga"))
+    await deliver(bot, sessionmaker)
+    alice = person(seeded.member_telegram_ids[0], "Member0", username="user1000")
+    await alice.press("✅ I'm in")
+    await alice.press("🙅 Can't make it")
+    assert alice.answers()[-1].startswith("Noted: you won't come")
+    assert "You said you can't make it. 0 people are coming so far." in plain(await alice.say("/sessions"))
+    await alice.press("✅ I'm in")
+    async with sessionmaker() as session:
+        gs = await session.scalar(select(GroupSession))
+        assert gs is not None
+        gs.rsvp_deadline = utcnow() - timedelta(minutes=1)
+        await session.commit()
+    await alice.press("🙅 Can't make it")
+    assert alice.answers()[-1] == "RSVPs for “Winter <b>networking</b> night” are closed."
+    await Jobs(sessionmaker, worker=None).housekeeping()  # the deadline forms the groups
+    await deliver(bot, sessionmaker)
+    async with sessionmaker() as session:
+        gs = await session.scalar(select(GroupSession))
+        assert gs is not None and gs.status is SessionStatus.FORMED
+        assert await session.scalar(select(SessionRsvp.coming)) is True
+        assert await session.scalar(select(func.count()).select_from(SessionGroupMember)) == 1
+    assert "you are in group 1 (1 people)" in alice.last.plain_text  # type: ignore[union-attr]
+
+
+async def test_fewer_yeses_than_one_group_and_admin_rights(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 7)
+    await create_session(person(ADMIN_TELEGRAM_ID, "Olga"), size="6")
+    await deliver(bot, sessionmaker)
+    await rsvp_all(person, seeded.member_telegram_ids[:5])
+    member = person(seeded.member_telegram_ids[6], "Member6")
+    assert "None of your communities" in plain(await member.say("/formgroups"))
+    await member.press_data("fg:1")
+    assert member.answers()[-1] == "You are not an admin of this community (any more)."
+    admin = person(ADMIN_TELEGRAM_ID, "Olga")
+    await admin.say("/formgroups")
+    assert "5 people in 1 group(s)" in plain(await admin.press("Winter <b>networking</b> night"))
+    await deliver(bot, sessionmaker)
+    rosters = Counter(m.chat_id for chat in seeded.member_telegram_ids for m in tg.messages(chat)
+                      if "you are in group" in m.plain_text)
+    assert rosters == Counter(dict.fromkeys(seeded.member_telegram_ids[:5], 1))
+
+
+async def test_wizard_cancel_and_stale_buttons(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await community_with_members(sessionmaker, 2)
+    admin = person(ADMIN_TELEGRAM_ID, "Olga")
+    await admin.say("/session")
+    await admin.say("Title")
+    await admin.press_data("sw:size:30")  # a real button, but not for the date question
+    assert admin.answers()[-1].startswith("This button is out of date")
+    assert "creating a session" in plain(await admin.say("/help"))
+    assert "cancelled" in plain(await admin.say("/cancel"))
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(GroupSession)) == 0
+    assert "/newcommunity" in plain(await admin.say("/help"))
+
+
+def test_groups_cli_sizes_and_errors() -> None:
+    import json
+    import subprocess
+    import sys
+
+    instance = {"members": [{"id": i} for i in range(1, 66)], "history": [{"members": [1, 2], "round": 1}],
+                "size": 30}
+    done = subprocess.run([sys.executable, "-m", "matching", "groups"], input=json.dumps(instance),
+                          capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout)
+    assert sorted(len(group["members"]) for group in result["groups"]) == [32, 33]
+    assert sorted(m for group in result["groups"] for m in group["members"]) == list(range(1, 66))
+    assert result["stats"]["repeats"] == 0
+    for bad, flags in (("{", []), (json.dumps({"members": [{"id": 1}]}), ["--size", "1"])):
+        failed = subprocess.run([sys.executable, "-m", "matching", "groups", *flags], input=bad,
+                                capture_output=True, text=True)
+        assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in failed.stderr
