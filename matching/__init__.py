@@ -1,5 +1,6 @@
 """Pure matching engine of the coffee bot: typed data in, matches with their reasons out."""
 
+from matching.groups import Group, GroupResult, form_groups, repeat_lower_bound
 from matching.model import (
     Help,
     InputError,
@@ -17,6 +18,8 @@ from matching.score import DEFAULT_WEIGHTS, Weights
 
 __all__ = [
     "DEFAULT_WEIGHTS",
+    "Group",
+    "GroupResult",
     "Help",
     "InputError",
     "Instance",
@@ -28,5 +31,7 @@ __all__ = [
     "Reasons",
     "Unmatched",
     "Weights",
+    "form_groups",
     "match_pairs",
+    "repeat_lower_bound",
 ]

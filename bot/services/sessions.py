@@ -6,7 +6,6 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from matching.groups import form_groups
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -29,7 +28,7 @@ from bot.db.models import (
 from bot.delivery import enqueue
 from bot.i18n import Texts
 from bot.services.rounds import blocked_pairs, engine_member, seed_for
-from matching import Instance, Meeting
+from matching import Instance, Meeting, form_groups
 
 MESSAGE_LIMIT = 4000  # Telegram's limit is 4,096 characters; leave room for the header
 
