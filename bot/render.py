@@ -108,7 +108,8 @@ def icebreaker(texts: Texts, reasons: dict[str, Any]) -> Html:
 def intro(texts: Texts, community: str, me: User, partners: list[User], reasons: dict[str, Any],
           writer_id: int | None) -> Html:
     cards = "\n\n".join(profile_card(texts, draft_from(partner), partner) for partner in partners)
-    header = texts("intro.header_trio" if len(partners) > 1 else "intro.header", community=community)
+    key = {1: "intro.header", 2: "intro.header_trio"}.get(len(partners), "intro.header_group")
+    header = texts(key, community=community, count=len(partners) + 1)
     writer = next((partner for partner in partners if partner.id == writer_id), None)
     first = texts("intro.you_first") if writer is None else texts("intro.they_first", name=name_of(writer))
     why = "\n".join(f"• {line}" for line in why_lines(texts, me, partners, reasons))

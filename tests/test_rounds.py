@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -42,7 +43,7 @@ async def test_eleven_members_one_round_one_intro_each(
 ) -> None:
     seeded = await community_with_members(sessionmaker, 11)
     summary = await match_now(person(ADMIN_TELEGRAM_ID, "Olga"))
-    assert "4 pair(s), 1 trio(s), 0 without a partner" in summary
+    assert "4 pair(s), 1 trio(s), 0 larger group(s), 0 without a partner" in summary
     assert await deliver(bot, sessionmaker) == 11
     partners_seen: dict[int, set[str]] = {}
     for chat in seeded.member_telegram_ids:
@@ -211,3 +212,28 @@ async def test_blocked_bot_pauses_member_and_partner_gets_a_new_one(
         paused = await session.scalar(select(func.count()).select_from(Membership)
                                       .where(Membership.status == MembershipStatus.PAUSED))
         assert paused == blocked_count
+
+
+async def test_small_group_rounds(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 10)
+    admin = person(ADMIN_TELEGRAM_ID, "Olga")
+    await admin.say("/schedule")
+    await admin.press("Pairs or small groups")
+    assert "every week, groups of 4" in plain(await admin.press("Groups of 4")).lower()
+    summary = await match_now(admin)
+    assert "0 pair(s), 0 trio(s), 2 larger group(s), 0 without a partner" in summary
+    await deliver(bot, sessionmaker)
+    for chat in seeded.member_telegram_ids:
+        received = intros(tg, chat)
+        assert len(received) == 1 and "you meet as a group of 5" in received[0]
+    async with sessionmaker() as session:
+        sizes = Counter(int(count) for count in (await session.execute(
+            select(func.count()).select_from(MatchMember).group_by(MatchMember.match_id))).scalars())
+    assert sizes == Counter({5: 2})
+    await admin.say("/checkin")
+    await deliver(bot, sessionmaker)
+    checkin = tg.last_message(seeded.member_telegram_ids[0])
+    assert checkin is not None
+    assert sum(text.startswith("🚫 Don't match me with") for text in checkin.button_texts) == 4

@@ -109,6 +109,7 @@ class Community(Base):
         _enum(Frequency, "frequency"), default=Frequency.WEEKLY, server_default=Frequency.WEEKLY.value
     )
     reminder_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    round_group_size: Mapped[int] = mapped_column(Integer, default=2, server_default="2")  # 2 = pairs; 3–8 groups
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="community")
 

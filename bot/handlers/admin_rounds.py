@@ -22,6 +22,7 @@ from bot.services import checkins, communities, rounds
 from bot.services.schedule import TIME_CHOICES, Schedule, extra_period_key
 
 REMINDER_CHOICES = (1, 2, 3, 4, 5)
+GROUP_SIZE_CHOICES = (2, 3, 4, 5, 6, 7, 8)
 CommunityPicker = Callable[[int], CallbackData]
 
 
@@ -54,7 +55,8 @@ def schedule_text(texts: Texts, community: Community) -> Html:
     return texts("schedule.current", community=community.name, weekday=texts(f"weekday.{schedule.weekday}"),
                  time=f"{schedule.hour:02d}:{schedule.minute:02d}", timezone=schedule.timezone,
                  frequency=texts(f"frequency.{schedule.frequency.value}"),
-                 next=schedule.next(utcnow()).strftime("%Y-%m-%d %H:%M"), reminder=community.reminder_days)
+                 next=schedule.next(utcnow()).strftime("%Y-%m-%d %H:%M"), reminder=community.reminder_days,
+                 shape=round_shape(texts, community.round_group_size))
 
 
 def schedule_keyboard(texts: Texts, community_id: int, field: str) -> InlineKeyboardMarkup:
@@ -66,11 +68,13 @@ def schedule_keyboard(texts: Texts, community_id: int, field: str) -> InlineKeyb
         choices = [(f"{hour:02d}:{minute:02d}", f"{hour:02d}{minute:02d}") for hour, minute in TIME_CHOICES]
     elif field == "frequency":
         choices = [(texts(f"frequency.{f.value}"), f.value) for f in Frequency]
+    elif field == "groupsize":
+        choices = [(round_shape(texts, size), str(size)) for size in GROUP_SIZE_CHOICES]
     elif field == "reminder":
         choices = [(texts.label("schedule.reminder_days", days=days), str(days)) for days in REMINDER_CHOICES]
     else:
         choices = []
-        for name in ("weekday", "time", "frequency", "reminder"):
+        for name in ("weekday", "time", "frequency", "groupsize", "reminder"):
             builder.button(text=texts(f"schedule.change_{name}"), callback_data=ScheduleCb(community_id=community_id,
                                                                                          field=name))
     for label, value in choices:
@@ -85,6 +89,10 @@ def confirm_match_now(texts: Texts, community_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def round_shape(texts: Texts, size: int) -> str:
+    return texts.label("schedule.pairs") if size <= 2 else texts.label("schedule.groups_of", size=size)
+
+
 def apply_schedule_choice(community: Community, field: str, value: str) -> bool:
     if field == "weekday" and value.isdigit() and int(value) < 7:
         community.schedule_weekday = int(value)
@@ -92,6 +100,8 @@ def apply_schedule_choice(community: Community, field: str, value: str) -> bool:
         community.schedule_hour, community.schedule_minute = int(value[:2]), int(value[2:])
     elif field == "frequency" and value in set(Frequency):
         community.frequency = Frequency(value)
+    elif field == "groupsize" and value.isdigit() and int(value) in GROUP_SIZE_CHOICES:
+        community.round_group_size = int(value)
     elif field == "reminder" and value.isdigit() and int(value) in REMINDER_CHOICES:
         community.reminder_days = int(value)
     else:
@@ -157,7 +167,7 @@ def setup() -> Router:
         if worker is not None:
             worker.wake()
         await edit_or_send(query, bot, texts("matchnow.done", community=community.name, pairs=summary.pairs,
-                                             trios=summary.trios, left_out=summary.left_out))
+                                             trios=summary.trios, groups=summary.groups, left_out=summary.left_out))
 
     @router.message(Command("checkin"))
     async def checkin_now(message: Message, session: AsyncSession, bot: Bot, user: User, texts: Texts,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -27,7 +28,7 @@ from bot.db.models import (
 from bot.delivery import enqueue
 from bot.i18n import Texts
 from bot.services.schedule import Schedule, period_key
-from matching import Instance, Meeting, Member, match_pairs
+from matching import Instance, Meeting, Member, PairResult, PairStats, Reasons, form_groups, match_pairs
 from matching import Match as EngineMatch
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class RoundSummary:
     pairs: int
     trios: int
     left_out: int
+    groups: int = 0  # small groups of 4 or more
 
 
 async def eligible_members(session: AsyncSession, community: Community, now: datetime) -> list[User]:
@@ -110,7 +112,7 @@ async def create_round(session: AsyncSession, community: Community, period: str,
         members=tuple(engine_member(user) for user in people), history=tuple(history),
         blocked=tuple(await blocked_pairs(session, list(by_id))), round=number,
     )
-    result = match_pairs(instance, seed=seed_for(community, period))
+    result = match_round(instance, community.round_group_size, seed_for(community, period))
     schedule = Schedule.of(community)
     checkin_due = now + timedelta(days=max(1, schedule.period_days - 1))
     reminder_due = now + timedelta(days=community.reminder_days)
@@ -133,9 +135,24 @@ async def create_round(session: AsyncSession, community: Community, period: str,
     except IntegrityError:  # another process created this period's round first
         await session.rollback()
         return None
-    trios = sum(1 for match in result.matches if len(match.members) == 3)
+    sizes = Counter(len(match.members) for match in result.matches)
     log.info("round %s of community %s: %s matches", period, community.id, len(result.matches))
-    return RoundSummary(new_round.id, len(result.matches) - trios, trios, len(result.unmatched))
+    return RoundSummary(new_round.id, sizes[2], sizes[3], len(result.unmatched),
+                        sum(count for size, count in sizes.items() if size > 3))
+
+
+def match_round(instance: Instance, group_size: int, seed: int) -> PairResult:
+    """Pairs (the default), or small groups of 3–8 for communities that chose them."""
+    if group_size <= 2 or len(instance.members) < 3:
+        return match_pairs(instance, seed=seed)
+    formed = form_groups(instance, group_size, seed=seed)
+    matches = tuple(
+        EngineMatch(members=group.members, repeat=group.repeats > 0, score=0.0,
+                    reasons=Reasons(shared_interests=group.shared_interests))
+        for group in formed.groups
+    )
+    return PairResult(matches=matches, unmatched=(), stats=PairStats(repeats=formed.repeats, score=0.0,
+                                                                     seconds=formed.seconds, strategy="groups"))
 
 
 async def add_match(
