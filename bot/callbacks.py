@@ -109,3 +109,13 @@ class WizardCb(CallbackData, prefix="sw"):
 
 class FormGroupsCb(CallbackData, prefix="fg"):
     session_id: int
+
+
+class SessionRateCb(CallbackData, prefix="sr"):
+    group_id: int
+    stars: int
+
+
+class SessionConnectCb(CallbackData, prefix="sk"):
+    group_id: int
+    other_id: int  # 0: done

@@ -52,6 +52,7 @@ class Jobs:
             sent = await checkins.send_due_reminders(session, now)
             sent += await checkins.send_due_checkins(session, now)
             sent += await checkins.send_due_follow_ups(session, now)
+            sent += await sessions.send_due_session_checkins(session, now)
             for due in await sessions.sessions_due(session, now):
                 formed = await sessions.form_session_groups(session, due)
                 sent += formed.participants if formed else 0

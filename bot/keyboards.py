@@ -25,6 +25,8 @@ from bot.callbacks import (
     ReplaceCb,
     ResumeCb,
     RsvpCb,
+    SessionConnectCb,
+    SessionRateCb,
 )
 from bot.db.models import Membership, NoMeetingReason, Outcome, User
 from bot.i18n import LANGUAGES, Texts
@@ -210,4 +212,27 @@ def rsvp(texts: Texts, session_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=texts("session.yes"), callback_data=RsvpCb(session_id=session_id, coming=True))
     builder.button(text=texts("session.no"), callback_data=RsvpCb(session_id=session_id, coming=False))
+    return builder.as_markup()
+
+
+def session_rating(group_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for stars in range(1, 6):
+        builder.button(text="⭐" * stars, callback_data=SessionRateCb(group_id=group_id, stars=stars))
+    builder.adjust(5)
+    return builder.as_markup()
+
+
+def session_connections(
+    texts: Texts, group_id: int, others: Sequence[User], connected: set[int]
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for other in others:
+        mark = "✅ " if other.id in connected else ""
+        builder.button(text=f"{mark}{name_of(other)}", callback_data=SessionConnectCb(group_id=group_id,
+                                                                                    other_id=other.id))
+    builder.adjust(2)
+    done = InlineKeyboardBuilder()
+    done.button(text=texts("q.interests.done"), callback_data=SessionConnectCb(group_id=group_id, other_id=0))
+    builder.attach(done)
     return builder.as_markup()

@@ -155,3 +155,41 @@ def test_groups_cli_sizes_and_errors() -> None:
                                 capture_output=True, text=True)
         assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1
         assert "Traceback" not in failed.stderr
+
+
+async def test_after_the_session_rating_and_connections_feed_network(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 4)
+    admin = person(ADMIN_TELEGRAM_ID, "Olga")
+    await create_session(admin, size="4", when_days=2)
+    await deliver(bot, sessionmaker)
+    await rsvp_all(person, seeded.member_telegram_ids)
+    await admin.say("/formgroups")
+    await admin.press("Winter <b>networking</b> night")
+    async with sessionmaker() as session:
+        gs = await session.scalar(select(GroupSession))
+        assert gs is not None
+        gs.starts_at = utcnow() - timedelta(hours=3)  # the session took place
+        await session.commit()
+    await Jobs(sessionmaker, worker=None).housekeeping()
+    await deliver(bot, sessionmaker)
+    alice = person(seeded.member_telegram_ids[0], "Member0", username="user1000")
+    assert "How was “Winter <b>networking</b> night”?" in alice.last.plain_text  # type: ignore[union-attr]
+    replies = await alice.press("⭐⭐⭐⭐⭐")
+    assert "Who did you connect with?" in plain(replies)
+    await alice.press("Member2")
+    await alice.press("Member3")
+    await alice.press("✅ Member3")  # toggled off again
+    assert "Saved 1 connection(s)" in plain(await alice.press("Done ➡️"))
+    await alice.press_data("sk:1:999999")  # a forged person
+    assert alice.answers()[-1].startswith("This button is out of date")
+    network = plain(await alice.say("/network"))
+    assert "Founders · Member2" in network and "Member3" not in network
+    async with sessionmaker() as session:
+        rated = select(SessionGroupMember.rating).where(SessionGroupMember.rating.is_not(None))
+        assert await session.scalar(rated) == 5
+    await Jobs(sessionmaker, worker=None).housekeeping()  # sent once only
+    await deliver(bot, sessionmaker)
+    asked = [c for c in tg.calls_of("sendMessage") if c.chat_id == alice.id and "How was" in str(c.params["text"])]
+    assert len(asked) == 1

@@ -266,6 +266,7 @@ class GroupSession(Base):
     by_interest: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, "session_status"), default=SessionStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    checkin_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     community: Mapped[Community] = relationship()
 
@@ -294,4 +295,15 @@ class SessionGroupMember(Base):
 
     group_id: Mapped[int] = mapped_column(ForeignKey("session_groups.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
     user: Mapped[User] = relationship()
+
+
+class SessionConnection(Base):
+    """After a session: "I connected with this person" (feeds /network)."""
+
+    __tablename__ = "session_connections"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("session_groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    other_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

@@ -14,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, render
-from bot.callbacks import FormGroupsCb, RsvpCb, WizardCb
+from bot.callbacks import FormGroupsCb, RsvpCb, SessionConnectCb, SessionRateCb, WizardCb
 from bot.db.base import utcnow
 from bot.db.models import Community, GroupSession, MeetingFormat, User
 from bot.delivery import DeliveryWorker
@@ -205,6 +205,34 @@ def setup() -> Router:
             worker.wake()
         await edit_or_send(query, bot, texts("session.formed", title=gs.title, groups=formed.groups,
                                              people=formed.participants, repeats=formed.repeats))
+
+    @router.callback_query(SessionRateCb.filter())
+    async def rated(query: CallbackQuery, callback_data: SessionRateCb, bot: Bot, session: AsyncSession,
+                    user: User, texts: Texts) -> None:
+        seat = await sessions.group_seat(session, user, callback_data.group_id)
+        if seat is None or not await sessions.rate_session(session, seat, callback_data.stars):
+            await query.answer(texts("button.stale"), show_alert=True)
+            return
+        await edit_or_send(query, bot, texts("session.connect_prompt"),
+                           keyboards.session_connections(texts, callback_data.group_id, seat.others, seat.connected))
+
+    @router.callback_query(SessionConnectCb.filter())
+    async def connected(query: CallbackQuery, callback_data: SessionConnectCb, bot: Bot, session: AsyncSession,
+                        user: User, texts: Texts) -> None:
+        seat = await sessions.group_seat(session, user, callback_data.group_id)
+        if seat is None:
+            await query.answer(texts("button.stale"), show_alert=True)
+            return
+        if callback_data.other_id == 0:
+            await edit_or_send(query, bot, texts("session.connections_saved", count=len(seat.connected)))
+            return
+        if not await sessions.toggle_connection(session, seat, callback_data.other_id):
+            await query.answer(texts("button.stale"), show_alert=True)
+            return
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=keyboards.session_connections(
+                texts, callback_data.group_id, seat.others, seat.connected))
 
     return router
 

@@ -13,6 +13,7 @@ from bot import keyboards, render
 from bot.db.models import (
     Block,
     Community,
+    GroupSession,
     Match,
     MatchMember,
     Membership,
@@ -20,6 +21,8 @@ from bot.db.models import (
     NoMeetingReason,
     Outcome,
     Round,
+    SessionConnection,
+    SessionGroup,
     User,
 )
 from bot.delivery import enqueue
@@ -213,4 +216,14 @@ async def network(session: AsyncSession, user: User, limit: int = 30) -> list[Pa
         .where(MatchMember.match_id.in_(mine), MatchMember.user_id != user.id)
         .order_by(Round.created_at.desc(), Match.id.desc()).limit(limit)
     )
-    return [PastPartner(member.user, name, created) for member, created, name in rows.all()]
+    found = [PastPartner(member.user, name, created) for member, created, name in rows.all()]
+    sessions = await session.execute(
+        select(User, GroupSession.starts_at, Community.name)
+        .join(SessionConnection, SessionConnection.other_user_id == User.id)
+        .join(SessionGroup, SessionGroup.id == SessionConnection.group_id)
+        .join(GroupSession, GroupSession.id == SessionGroup.session_id)
+        .join(Community, Community.id == GroupSession.community_id)
+        .where(SessionConnection.user_id == user.id).limit(limit)
+    )
+    found += [PastPartner(other, name, starts) for other, starts, name in sessions.all()]
+    return sorted(found, key=lambda past: past.met_on, reverse=True)[:limit]

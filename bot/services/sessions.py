@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from bot.db.models import (
     Membership,
     MembershipStatus,
     Round,
+    SessionConnection,
     SessionGroup,
     SessionGroupMember,
     SessionRsvp,
@@ -193,3 +194,72 @@ async def open_sessions(session: AsyncSession, community_ids: list[int]) -> list
         GroupSession.community_id.in_(community_ids), GroupSession.status == SessionStatus.OPEN)
         .order_by(GroupSession.starts_at))
     return list(rows)
+
+
+SESSION_CHECKIN_AFTER = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class GroupSeat:
+    member: SessionGroupMember
+    session: GroupSession
+    others: list[User]
+    connected: set[int]
+
+
+async def group_seat(session: AsyncSession, user: User, group_id: int) -> GroupSeat | None:
+    """None when the person was not in that group (a forged or foreign button)."""
+    member = await session.get(SessionGroupMember, (group_id, user.id))
+    group = await session.get(SessionGroup, group_id, options=[selectinload(SessionGroup.members)
+                                                               .selectinload(SessionGroupMember.user)])
+    if member is None or group is None:
+        return None
+    gs = await session.get(GroupSession, group.session_id)
+    assert gs is not None
+    connected = set(await session.scalars(select(SessionConnection.other_user_id).where(
+        SessionConnection.group_id == group_id, SessionConnection.user_id == user.id)))
+    others = [m.user for m in group.members if m.user_id != user.id and m.user.telegram_id is not None]
+    return GroupSeat(member, gs, others, connected)
+
+
+async def send_due_session_checkins(session: AsyncSession, now: datetime) -> int:
+    due = list(await session.scalars(select(GroupSession).where(
+        GroupSession.status == SessionStatus.FORMED, GroupSession.checkin_sent_at.is_(None),
+        GroupSession.starts_at <= now - SESSION_CHECKIN_AFTER)))
+    sent = 0
+    for gs in due:
+        gs.checkin_sent_at = now
+        rows = await session.execute(
+            select(SessionGroupMember.group_id, User).join(User).join(SessionGroup)
+            .where(SessionGroup.session_id == gs.id, User.telegram_id.is_not(None)))
+        for group_id, person in rows.all():
+            texts = Texts(person.language)
+            await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="session_checkin",
+                          text=texts("session.checkin", title=gs.title),
+                          reply_markup=keyboards.session_rating(group_id))
+            sent += 1
+    await session.commit()
+    return sent
+
+
+async def rate_session(session: AsyncSession, seat: GroupSeat, stars: int) -> bool:
+    if not 1 <= stars <= 5:
+        return False
+    seat.member.rating = stars
+    await session.commit()
+    return True
+
+
+async def toggle_connection(session: AsyncSession, seat: GroupSeat, other_id: int) -> bool:
+    if other_id not in {other.id for other in seat.others}:
+        return False
+    key = (seat.member.group_id, seat.member.user_id, other_id)
+    existing = await session.get(SessionConnection, key)
+    if existing is None:
+        session.add(SessionConnection(group_id=key[0], user_id=key[1], other_user_id=other_id))
+        seat.connected.add(other_id)
+    else:
+        await session.delete(existing)
+        seat.connected.discard(other_id)
+    await session.commit()
+    return True
