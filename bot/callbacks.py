@@ -119,3 +119,7 @@ class SessionRateCb(CallbackData, prefix="sr"):
 class SessionConnectCb(CallbackData, prefix="sk"):
     group_id: int
     other_id: int  # 0: done
+
+
+class GroupPlaceCb(CallbackData, prefix="gp"):
+    group_id: int

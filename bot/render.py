@@ -160,11 +160,11 @@ def roster_line(texts: Texts, person: User) -> Html:
 
 
 def roster_messages(texts: Texts, gs: GroupSession, community: Community, number: int, members: list[User],
-                    limit: int) -> list[Html]:
+                    limit: int, group_place: str | None = None) -> list[Html]:
     """The group's roster, split into messages that each stay under `limit` characters."""
+    place = group_place or gs.place or texts("session.place_later")
     header = texts("session.roster_header", title=gs.title, number=number,
-                   when=local_time(gs.starts_at, community.timezone), place=gs.place or texts("session.place_later"),
-                   count=len(members))
+                   when=local_time(gs.starts_at, community.timezone), place=place, count=len(members))
     parts: list[str] = [header]
     for line in (roster_line(texts, person) for person in members):
         if len(parts[-1]) + 1 + len(line) > limit:

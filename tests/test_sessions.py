@@ -119,6 +119,13 @@ async def test_fewer_yeses_than_one_group_and_admin_rights(
     rosters = Counter(m.chat_id for chat in seeded.member_telegram_ids for m in tg.messages(chat)
                       if "you are in group" in m.plain_text)
     assert rosters == Counter(dict.fromkeys(seeded.member_telegram_ids[:5], 1))
+    await member.press_data("gp:1")  # not an admin: cannot set a group's place
+    assert member.answers()[-1] == "You are not an admin of this community (any more)."
+    assert "Send the place or meeting link for group 1" in plain(await admin.press("📍 Place for group 1"))
+    assert "to 5 people" in plain(await admin.say("Room 4, <i>second</i> floor"))
+    await deliver(bot, sessionmaker)
+    update = tg.last_message(seeded.member_telegram_ids[0])
+    assert update is not None and "group 1: you meet here — Room 4, <i>second</i> floor" in update.plain_text
 
 
 async def test_wizard_cancel_and_stale_buttons(

@@ -287,6 +287,7 @@ class SessionGroup(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
+    place: Mapped[str | None] = mapped_column(String(300))  # overrides the session's place for this group
     members: Mapped[list[SessionGroupMember]] = relationship(order_by="SessionGroupMember.user_id")
 
 

@@ -14,9 +14,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, render
-from bot.callbacks import FormGroupsCb, RsvpCb, SessionConnectCb, SessionRateCb, WizardCb
+from bot.callbacks import FormGroupsCb, GroupPlaceCb, RsvpCb, SessionConnectCb, SessionRateCb, WizardCb
 from bot.db.base import utcnow
-from bot.db.models import Community, GroupSession, MeetingFormat, User
+from bot.db.models import Community, GroupSession, MeetingFormat, SessionGroup, User
 from bot.delivery import DeliveryWorker
 from bot.handlers.admin_rounds import admin_community, pick_community
 from bot.handlers.replies import edit_or_send
@@ -29,6 +29,10 @@ DEADLINE_HOURS = (1, 24, 48)
 TITLE_LIMIT = 100
 PLACE_LIMIT = 300
 WHEN_FORMAT = "%Y-%m-%d %H:%M"
+
+
+class GroupPlace(StatesGroup):
+    waiting = State()
 
 
 class SessionWizard(StatesGroup):
@@ -203,8 +207,50 @@ def setup() -> Router:
             return
         if worker is not None:
             worker.wake()
+        builder = InlineKeyboardBuilder()
+        for group in await sessions.groups_of(session, gs.id):
+            builder.button(text=texts.label("session.set_place", number=group.number),
+                           callback_data=GroupPlaceCb(group_id=group.id))
+        builder.adjust(3)
         await edit_or_send(query, bot, texts("session.formed", title=gs.title, groups=formed.groups,
-                                             people=formed.participants, repeats=formed.repeats))
+                                             people=formed.participants, repeats=formed.repeats),
+                           builder.as_markup())
+
+    @router.callback_query(GroupPlaceCb.filter())
+    async def place_for_group(query: CallbackQuery, callback_data: GroupPlaceCb, bot: Bot, state: FSMContext,
+                              session: AsyncSession, user: User, texts: Texts) -> None:
+        group = await session.get(SessionGroup, callback_data.group_id)
+        gs = await session.get(GroupSession, group.session_id) if group else None
+        if group is None or gs is None:
+            await query.answer(texts("button.stale"), show_alert=True)
+            return
+        if await admin_community(query, session, bot, user, texts, gs.community_id) is None:
+            return
+        await query.answer()
+        await state.set_state(GroupPlace.waiting)
+        await state.update_data(place_group_id=group.id)
+        await bot.send_message(query.from_user.id, texts("session.ask_group_place", number=group.number))
+
+    @router.message(GroupPlace.waiting, F.text, ~F.text.startswith("/"))
+    async def group_place_text(message: Message, bot: Bot, state: FSMContext, session: AsyncSession, user: User,
+                               texts: Texts, worker: DeliveryWorker | None = None) -> None:
+        group_id = (await state.get_data()).get("place_group_id")
+        await state.clear()
+        group = await session.get(SessionGroup, int(group_id or 0))
+        gs = await session.get(GroupSession, group.session_id) if group else None
+        place = (message.text or "").strip()
+        community = await session.get(Community, gs.community_id) if gs else None
+        if group is None or community is None or not await communities.is_admin(session, bot, community, user):
+            await message.answer(texts("admin.not_admin"))
+            return
+        if not place or len(place) > PLACE_LIMIT:
+            await message.answer(texts("q.error.too_long", length=len(place), high=PLACE_LIMIT))
+            return
+        assert group is not None
+        told = await sessions.set_group_place(session, group, place)
+        if worker is not None:
+            worker.wake()
+        await message.answer(texts("session.place_sent", number=group.number, count=told))
 
     @router.callback_query(SessionRateCb.filter())
     async def rated(query: CallbackQuery, callback_data: SessionRateCb, bot: Bot, session: AsyncSession,

@@ -177,7 +177,7 @@ async def form_session_groups(session: AsyncSession, gs: GroupSession) -> Formed
             session.add(SessionGroupMember(group_id=row.id, user_id=person.id))
         for person in members:
             texts = Texts(person.language)
-            for part in render.roster_messages(texts, gs, community, number, members, MESSAGE_LIMIT):
+            for part in render.roster_messages(texts, gs, community, number, members, MESSAGE_LIMIT, row.place):
                 await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="roster", text=part)
     await session.commit()
     return Formed(len(result.groups), len(people), result.repeats)
@@ -263,3 +263,24 @@ async def toggle_connection(session: AsyncSession, seat: GroupSeat, other_id: in
         seat.connected.discard(other_id)
     await session.commit()
     return True
+
+
+async def set_group_place(session: AsyncSession, group: SessionGroup, place: str) -> int:
+    """Store a group's own place or link and tell its members; returns how many were told."""
+    group.place = place
+    gs = await session.get(GroupSession, group.session_id)
+    assert gs is not None
+    members = list(await session.scalars(select(User).join(SessionGroupMember).where(
+        SessionGroupMember.group_id == group.id, User.telegram_id.is_not(None))))
+    for person in members:
+        texts = Texts(person.language)
+        await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="group_place",
+                      text=texts("session.place_update", title=gs.title, number=group.number, place=place))
+    await session.commit()
+    return len(members)
+
+
+async def groups_of(session: AsyncSession, session_id: int) -> list[SessionGroup]:
+    rows = await session.scalars(select(SessionGroup).where(SessionGroup.session_id == session_id)
+                                 .order_by(SessionGroup.number))
+    return list(rows)
