@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -171,12 +172,17 @@ def checkin(texts: Texts, match_id: int, partners: Sequence[User]) -> InlineKeyb
     return builder.as_markup()
 
 
-def ratings(match_id: int) -> InlineKeyboardMarkup:
+def star_rating(make: Callable[[int], CallbackData]) -> InlineKeyboardMarkup:
+    """⭐ … ⭐⭐⭐⭐⭐ in one row; `make` turns a number of stars into the button's callback data."""
     builder = InlineKeyboardBuilder()
     for stars in range(1, 6):
-        builder.button(text="⭐" * stars, callback_data=RateCb(match_id=match_id, stars=stars))
+        builder.button(text="⭐" * stars, callback_data=make(stars))
     builder.adjust(5)
     return builder.as_markup()
+
+
+def ratings(match_id: int) -> InlineKeyboardMarkup:
+    return star_rating(lambda stars: RateCb(match_id=match_id, stars=stars))
 
 
 def no_reasons(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
@@ -216,11 +222,7 @@ def rsvp(texts: Texts, session_id: int) -> InlineKeyboardMarkup:
 
 
 def session_rating(group_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for stars in range(1, 6):
-        builder.button(text="⭐" * stars, callback_data=SessionRateCb(group_id=group_id, stars=stars))
-    builder.adjust(5)
-    return builder.as_markup()
+    return star_rating(lambda stars: SessionRateCb(group_id=group_id, stars=stars))
 
 
 def session_connections(
