@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import OutboxMessage, OutboxStatus, Round
+from bot.db.models import Block, Membership, MembershipStatus, OutboxMessage, OutboxStatus, Round
 from tests.databases import POSTGRES_URL
-from tests.factories import community_with_members
+from tests.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
-from tests.test_e2e_process import bot_process
+from tests.support.updates import TgUser, UpdateFactory
+from tests.test_e2e_process import Client, bot_process
 
 pytestmark = pytest.mark.e2e
 FAST_LEASE = {"DELIVERY_LEASE_SECONDS": "9", "DELIVERY_RATE": "25"}
@@ -69,3 +70,34 @@ async def test_two_processes_on_one_postgresql_make_one_round(
     assert intro_counts(tg, chats) == Counter(dict.fromkeys(chats, 1))
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Round)) == 1
+
+
+async def test_blocked_partner_and_checkin_with_block_in_a_real_process(
+    tg: FakeTelegram, database_url: str, tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await community_with_members(sessionmaker, 4)
+    tg.block(seeded.member_telegram_ids[3])  # this member blocked the bot before the round
+    updates = UpdateFactory()
+    admin = Client(tg, updates, TgUser(ADMIN_TELEGRAM_ID, "Olga"))
+    async with bot_process(tg, database_url, tmp_path, **FAST_LEASE):
+        stranded = await tg.wait_for(lambda: next(
+            (chat for chat in seeded.member_telegram_ids[:3]
+             if any("can't be reached through the bot" in m.plain_text for m in tg.messages(chat))), None),
+            timeout=60)
+        await admin.say("/checkin", contains="Check-in sent to")
+        others = [chat for chat in seeded.member_telegram_ids[:3] if chat != stranded]
+        member = Client(tg, updates, TgUser(others[0], f"Member{others[0] - 1000}", username=f"user{others[0]}"))
+        await tg.wait_for(lambda: any("Did you meet" in m.plain_text for m in tg.messages(member.user.id)),
+                          timeout=30)
+        partner_name = next(text for text in tg.last_keyboard_message(member.user.id).button_texts  # type: ignore[union-attr]
+                            if text.startswith("🚫"))
+        member.tap(partner_name)
+        await tg.wait_for_call("answerCallbackQuery", lambda c: "won't be matched" in str(c.params.get("text")),
+                               timeout=30)
+        member.tap("✅ Yes, we met")
+        await tg.wait_for_edit(member.user.id, contains="How was your meeting", timeout=30)
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Block)) == 1
+        paused = await session.scalar(select(func.count()).select_from(Membership)
+                                      .where(Membership.status == MembershipStatus.PAUSED))
+        assert paused == 1  # the member who blocked the bot
