@@ -1,4 +1,4 @@
-"""Candidate partners: all pairs for small communities, otherwise the best of a sampled pool per member.
+"""Candidate partners on large communities: the best of a sampled pool per member.
 
 The pool draws from inverted indices that predict a high score — people who answer one of my needs and need
 one of my offers, then people who answer a need, who need an offer, who share an interest or a city — plus a
@@ -7,142 +7,164 @@ few random members; each pool is scored exactly and the best `keep` edges surviv
 
 from __future__ import annotations
 
-import heapq
 import random
-from collections import defaultdict
-from collections.abc import Iterable
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
 
 from matching.rules import Rules
-
-ALL_PAIRS_UP_TO = 400  # members; below this every allowed pair is a candidate (exact repeat avoidance)
-EXACT_TOP_UP_TO = 2_500  # members; below this each member keeps its exact best partners (all pairs scored)
+from matching.vectors import Floats, Ints, PairWeights, distinct, ranges
 
 Adjacency = list[dict[int, float]]  # neighbour -> weight, symmetric
 
 
-def candidate_graph(
-    rules: Rules, members: list[int], rng: random.Random, pool: int, keep: int, exact_keep: int
-) -> Adjacency:
-    adj: Adjacency = [{} for _ in range(rules.n)]
-    if len(members) <= ALL_PAIRS_UP_TO:
-        for pos, i in enumerate(members):
-            for w, j in rules.weights_from(i, members[pos + 1 :]):
-                adj[i][j] = adj[j][i] = w
-        return adj
-    if len(members) <= EXACT_TOP_UP_TO:
-        # Every pair scored once; each member keeps its exact top `exact_keep`, the graph is their union.
-        rows: list[list[tuple[float, int]]] = [[] for _ in range(rules.n)]
-        for pos, i in enumerate(members):
-            row_i = rows[i]
-            for w, j in rules.weights_from(i, members[pos + 1 :]):
-                row_i.append((w, j))
-                rows[j].append((w, i))
-        for i in members:
-            for w, j in heapq.nlargest(exact_keep, rows[i]):
-                adj[i][j] = adj[j][i] = w
-            rows[i] = []
-        return adj
-    buckets = _Buckets(rules, members, rng)
-    for i in members:
-        scored = rules.weights_from(i, set(buckets.sample(i, pool)))
-        scored.sort(reverse=True)  # the same as heapq.nlargest, faster on short lists
-        adj_i = adj[i]
-        for w, j in scored[:keep]:
-            adj_i[j] = adj[j][i] = w
+def candidate_pairs(
+    rules: Rules, weights: PairWeights, members: list[int], rng: random.Random, pool: int, keep: int
+) -> tuple[Ints, Ints, Floats]:
+    """Each member's sampled pool, weighed in one vectorised pass; its best `keep` pairs survive."""
+    n = rules.n
+    firsts, seconds = Pools(weights, members, rng).sample(pool)
+    keys = distinct(firsts * n + seconds)  # sorted: grouped by the first member, duplicates gone
+    firsts, seconds = keys // n, keys % n
+    values = weights.pairs(firsts, seconds)
+    allowed = ~np.isnan(values)
+    firsts, seconds, values = firsts[allowed], seconds[allowed], values[allowed]
+    order = np.lexsort((-values, firsts))  # by member, best first
+    firsts, seconds, values = firsts[order], seconds[order], values[order]
+    group_start = np.searchsorted(firsts, firsts, side="left")
+    best = np.arange(len(firsts)) - group_start < keep
+    return firsts[best], seconds[best], values[best]
+
+
+def adjacency(n: int, firsts: Ints, seconds: Ints, values: Floats) -> Adjacency:
+    """Symmetric adjacency dicts from pairs given in either direction (or both)."""
+    adj: Adjacency = [{} for _ in range(n)]
+    for a, b, w in zip(firsts.tolist(), seconds.tolist(), values.tolist(), strict=True):
+        adj[a][b] = adj[b][a] = w
     return adj
 
 
-class _Buckets:
-    """Shuffled inverted indices. A need phrase P is answered by whoever offers all of its words; the
-    richest bucket, (P, Q), holds people who answer my need P and need Q, which my offers answer."""
+class _Index:
+    """An inverted index: for each key, the members holding it, in one random order shared by all indices."""
 
-    def __init__(self, rules: Rules, members: list[int], rng: random.Random) -> None:
-        self.members = members
-        self.rng = rng
-        self.random = rng.random
-        self.rules = rules
-        offering: dict[str, set[int]] = defaultdict(set)
-        self.needers: dict[frozenset[str], list[int]] = defaultdict(list)
-        self.needs_with: dict[str, dict[frozenset[str], None]] = defaultdict(dict)  # word -> need phrases with it
-        self.offering: dict[str, list[int]] = defaultdict(list)
-        self.needing: dict[str, list[int]] = defaultdict(list)
-        self.interested: dict[str, list[int]] = defaultdict(list)
-        self.local: dict[str, list[int]] = defaultdict(list)
-        for i in members:
-            p = rules.profiles[i]
-            for s in p.offer_stems:
-                offering[s].add(i)
-                self.offering[s].append(i)
-            for need in p.needs:
-                self.needers[need.stems].append(i)
-                for s in need.stems:
-                    self.needs_with[s][need.stems] = None
-            for s in p.need_stems:
-                self.needing[s].append(i)
-            for t in p.interests:
-                self.interested[t].append(i)
-            if p.city is not None and p.in_person:
-                self.local[p.city].append(i)
-        self.offering_sets = offering
-        rank = list(range(rules.n))  # one random order of everyone, applied to every bucket (C-level sorts)
-        rng.shuffle(rank)
-        by_rank = rank.__getitem__
-        for index in (self.needers, self.offering, self.needing, self.interested, self.local):
-            for bucket in index.values():
-                bucket.sort(key=by_rank)
-        self.answering: dict[frozenset[str], set[int]] = {}
-        self.mutual: dict[tuple[frozenset[str], frozenset[str]], list[int]] = {}
+    def __init__(self, keys: Ints, members: Ints, rank: Ints) -> None:
+        order = np.lexsort((rank[members], keys))
+        keys, self.members = keys[order], members[order]
+        self.keys = distinct(keys)
+        self.starts = np.searchsorted(keys, self.keys)
+        self.sizes = np.diff(np.append(self.starts, len(keys)))
 
-    def _answering(self, need: frozenset[str]) -> set[int]:
-        found = self.answering.get(need)
-        if found is None:
-            sets = sorted((self.offering_sets.get(s, set()) for s in need), key=len)
-            found = self.answering[need] = set.intersection(*sets) if sets else set()
-        return found
+    def find(self, keys: Ints) -> tuple[Ints, Ints]:
+        """Start and size of each key's bucket (size 0 for a key nobody holds)."""
+        if not len(self.keys):
+            return np.zeros(len(keys), np.int64), np.zeros(len(keys), np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        found = self.keys[at] == keys
+        return np.where(found, self.starts[at], 0), np.where(found, self.sizes[at], 0)
 
-    def _mutual(self, need: frozenset[str], answered: frozenset[str]) -> list[int]:
-        key = (need, answered)
-        found = self.mutual.get(key)
-        if found is None:
-            answering = self._answering(need)
-            found = self.mutual[key] = [j for j in self.needers[answered] if j in answering]
-        return found
 
-    def sample(self, i: int, pool: int) -> Iterable[int]:
-        p = self.rules.profiles[i]
-        # Orders below never depend on string hashing, so that a seed gives the same pools in every process.
-        needs = list(dict.fromkeys(n.stems for n in p.needs))
-        offers = sorted(p.offer_stems)
-        answered = list(
-            dict.fromkeys(q for s in offers for q in self.needs_with.get(s, ()) if q <= p.offer_stems)
-        )
-        mutual = [self._mutual(n, q) for n in needs for q in answered]
-        direct = [sorted(self._answering(n)) for n in needs] if len(self.members) <= 5000 else []
-        direct += [self.needers[q] for q in answered]
-        rest = [self.offering[s] for s in sorted(p.need_stems) if s in self.offering]
-        rest += [self.needing[s] for s in offers if s in self.needing]
-        rest += [self.interested[t] for t in sorted(p.interests)]
-        if p.city is not None and p.in_person:
-            rest.append(self.local[p.city])
+class Pools:
+    """Vectorised candidate pools from inverted indices that predict a high score. Per member, in tiers
+    that share the pool: (1) people who answer one of my needs and need something my offer answers (half the
+    pool), (2) people who answer one of my needs, or need what my offer answers (half of what is left),
+    (3) people who offer a word I need, need a word I offer, share an interest or my city, then a few random
+    members. Each bucket gives a window at a random offset; buckets of one tier share its budget."""
+
+    def __init__(self, weights: PairWeights, members: list[int], rng: random.Random) -> None:
+        self.random = np.random.default_rng(rng.getrandbits(63))
+        self.members = np.array(members, dtype=np.int64)
+        n = weights.n
+        active = np.zeros(n, dtype=bool)
+        active[self.members] = True
+        rank = self.random.permutation(n).astype(np.int64)
+        h = weights.help
+        phrases = h.needs.shape[1]
+        self.phrases = phrases
+        self.needs, self.answers = _pairs_of(h.needs, active), _pairs_of(h.answers, active)
+        self.need_stems, self.offer_stems = _pairs_of(h.need_stems, active), _pairs_of(h.offer_stems, active)
+        tag_rows = np.array([i for i in members for _ in weights.tags[i]], dtype=np.int64)
+        tag_cols = np.array([t for i in members for t in weights.tags[i]], dtype=np.int64)
+        self.tags = (tag_rows, tag_cols)
+        local = self.members[(weights.city[self.members] >= 0) & weights.in_person[self.members]]
+        self.city = (local, weights.city[local])
+        # Who answers p and needs q, keyed p * phrases + q: every (answered, needed) pair of each member.
+        both = _combinations(self.answers, self.needs, n)
+        self.mutual = _Index(both[1] * phrases + both[2], both[0], rank)
+        self.answering = _Index(self.answers[1], self.answers[0], rank)
+        self.needing = _Index(self.needs[1], self.needs[0], rank)
+        self.offering_stem = _Index(self.offer_stems[1], self.offer_stems[0], rank)
+        self.needing_stem = _Index(self.need_stems[1], self.need_stems[0], rank)
+        self.interested = _Index(self.tags[1], self.tags[0], rank)
+        self.local = _Index(self.city[1], self.city[0], rank)
+        self.n = n
+
+    def sample(self, pool: int) -> tuple[Ints, Ints]:
+        """(member, candidate) pairs, about `pool` per member (duplicates possible)."""
+        n = self.n
         randoms = max(2, pool // 8)
-        out: list[int] = []
-        self._draw(mutual, pool // 2, out)
-        self._draw(direct, (pool - randoms - len(out)) // 2, out)
-        self._draw(rest, pool - randoms - len(out), out)
-        n = len(self.members)
-        members, random_ = self.members, self.rng.random
-        out.extend(members[int(random_() * n)] for _ in range(randoms))
-        return out
+        drawn = np.zeros(n, dtype=np.int64)
+        out: list[tuple[Ints, Ints]] = []
+        mine = _combinations(self.needs, self.answers, n)  # my need p, q my offer answers: key p * phrases + q
+        tiers = [
+            [(self.mutual, mine[0], mine[1] * self.phrases + mine[2])],
+            [(self.answering, *self.needs), (self.needing, *self.answers)],
+            [
+                (self.offering_stem, *self.need_stems),
+                (self.needing_stem, *self.offer_stems),
+                (self.interested, *self.tags),
+                (self.local, *self.city),
+            ],
+        ]
+        for tier, share in zip(tiers, (2, 2, 1), strict=True):
+            owners = np.concatenate([owner for _, owner, _ in tier])
+            starts_sizes = [index.find(keys) for index, _, keys in tier]
+            starts = np.concatenate([st for st, _ in starts_sizes])
+            sizes = np.concatenate([sz for _, sz in starts_sizes])
+            buckets = np.concatenate([np.full(len(o), k) for k, (_, o, _) in enumerate(tier)])
+            nonempty = sizes > 0
+            owners, starts, sizes, buckets = owners[nonempty], starts[nonempty], sizes[nonempty], buckets[nonempty]
+            budget = (pool // 2 if share == 2 and not out else (pool - randoms - drawn) // share)
+            budget = np.broadcast_to(budget, (n,))
+            count = np.bincount(owners, minlength=n)
+            per = np.maximum(1, budget[owners] // np.maximum(1, count[owners]))
+            per = np.where(budget[owners] > 0, per, 0)
+            take = np.minimum(per, sizes)
+            offsets = (self.random.random(len(sizes)) * sizes).astype(np.int64)
+            within = ranges(np.zeros(len(take), np.int64), take)
+            entry = np.repeat(np.arange(len(take)), take)
+            members_of = [index.members for index, _, _ in tier]
+            picked = np.empty(len(entry), dtype=np.int64)
+            for k, found in enumerate(members_of):
+                rows = buckets[entry] == k
+                e = entry[rows]
+                picked[rows] = found[starts[e] + (offsets[e] + within[rows]) % sizes[e]]
+            out.append((owners[entry], picked))
+            drawn += np.bincount(owners, weights=take, minlength=n).astype(np.int64)
+        out.append((np.repeat(self.members, randoms), self.random.choice(self.members, len(self.members) * randoms)))
+        firsts = np.concatenate([o for o, _ in out])
+        seconds = np.concatenate([c for _, c in out])
+        keep = firsts != seconds
+        return firsts[keep], seconds[keep]
 
-    def _draw(self, buckets: list[list[int]], budget: int, out: list[int]) -> None:
-        """A window of each bucket, at a random offset, sharing `budget` draws between the buckets."""
-        buckets = [b for b in buckets if b]
-        if not buckets or budget <= 0:
-            return
-        per_bucket = max(1, budget // len(buckets))
-        for bucket in buckets:
-            size = len(bucket)
-            start = int(self.random() * size)
-            out.extend(bucket[start : start + per_bucket])
-            if start + per_bucket > size:
-                out.extend(bucket[: min(start, start + per_bucket - size)])
+
+def _pairs_of(matrix: sparse.csr_matrix, active: npt.NDArray[np.bool_]) -> tuple[Ints, Ints]:
+    """(row, column) of every distinct nonzero entry in an active row."""
+    coo = matrix.tocoo()
+    keep = active[coo.row] & (coo.data != 0)
+    return coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
+
+
+def _combinations(first: tuple[Ints, Ints], second: tuple[Ints, Ints], n: int) -> tuple[Ints, Ints, Ints]:
+    """For each member, every (column of first, column of second) it holds: (member, a, b)."""
+    rows_a, cols_a = first
+    rows_b, cols_b = second
+    order_b = np.argsort(rows_b, kind="stable")
+    rows_b, cols_b = rows_b[order_b], cols_b[order_b]
+    start_b = np.searchsorted(rows_b, np.arange(n))
+    count_b = np.bincount(rows_b, minlength=n)
+    times = count_b[rows_a]
+    members = np.repeat(rows_a, times)
+    a = np.repeat(cols_a, times)
+    b = cols_b[ranges(start_b[rows_a], times)]
+    return members, a, b

@@ -5,32 +5,39 @@ from __future__ import annotations
 import gc
 import random
 import time
+from functools import cache
 from itertools import combinations
 
+import numpy as np
+
+from matching.assignment import assignment_matching
 from matching.augment import augment_all
-from matching.candidates import ALL_PAIRS_UP_TO, Adjacency, candidate_graph
-from matching.improve import VISITS_PER_MEMBER, improve
+from matching.candidates import Adjacency, adjacency, candidate_pairs
+from matching.improve import VISITS_PER_MEMBER, WeightOf, improve
 from matching.model import Instance, Match, PairResult, PairStats, Unmatched
 from matching.rules import REPEAT, Rules
 from matching.schedule import best_factor, recognise
 from matching.score import DEFAULT_WEIGHTS, Weights, explain
+from matching.vectors import Floats, Ints, PairWeights
 
 POOL = 64  # sampled and scored candidates per member on large communities …
 KEEP = 16  # … of which the best are kept
 HUGE = 30_000  # members; above this the pools and the improvement work per member shrink (time target)
+ASSIGNMENT_UP_TO = 20_000  # members; above this a greedy start replaces the assignment relaxation (time)
+VISITS_HUGE = 3
 POOL_HUGE = 40
 KEEP_HUGE = 12
-VISITS_HUGE = 3
-EXACT_KEEP = 16  # exact best partners kept per member where all pairs are scored (see candidates.py)
+EXACT_KEEP = 16  # best partners kept per member where every pair is weighed …
+ALL_PAIRS_UP_TO = 400  # … and below this every allowed pair (augmenting-path searches stay exact)
 SEARCH_LIMIT = 400  # vertices in one augmenting-path search tree (above ALL_PAIRS_UP_TO members)
 TRIO_SCAN = 4000  # matched pairs tried as the trio's base per leftover candidate (large communities)
 SCHEDULE_BUDGET = 60_000  # pair scores spent choosing among open round-robin factors
 SCHEDULE_CHECKS = 100_000  # pairs looked up while searching for a round-robin factor nobody has met in
 CHAIN_DEPTH = 6
 TRIO_LEFTOVERS = 64  # members tried as the trio's extra person when the first choice means a repeat
-CHAIN_STEPS = 3000  # chain steps explored per visit of a member (communities up to EXACT_SWAPS_UP_TO)
+CHAIN_STEPS = 300  # chain steps explored per visit of a member (communities up to DENSE_UP_TO)
 CHAIN_STEPS_LARGE = 40
-EXACT_SWAPS_UP_TO = 2_000  # members; above this 2-opt only looks at candidate edges
+DENSE_UP_TO = 2_500  # members; up to this every pair is weighed and the assignment relaxation starts
 
 
 def match_pairs(instance: Instance, seed: int = 0, weights: Weights = DEFAULT_WEIGHTS) -> PairResult:
@@ -55,9 +62,11 @@ def _match_pairs(instance: Instance, seed: int, weights: Weights) -> PairResult:
     strategy = "schedule"
     pairs = _continue_schedule(rules, instance, eligible, rng)
     trio: tuple[int, int, int] | None = None
+    pair_weights: PairWeights | None = None
     if pairs is None:
         strategy = "optimise"
-        pairs, trio = _optimise(rules, eligible, rng)
+        pair_weights = PairWeights(rules)
+        pairs, trio = _optimise(rules, pair_weights, eligible, rng)
 
     groups: list[tuple[int, ...]] = [tuple(p) for p in pairs]
     if trio is not None:
@@ -68,7 +77,8 @@ def _match_pairs(instance: Instance, seed: int, weights: Weights) -> PairResult:
         for i in eligible
         if i not in matched
     ]
-    matches = sorted((_match(rules, g) for g in groups), key=lambda m: m.members)
+    scores = _scores(rules, pair_weights, groups)
+    matches = sorted((_match(rules, g, scores) for g in groups), key=lambda m: m.members)
     repeats = sum(1 for g in groups for a, b in combinations(g, 2) if rules.met(a, b))
     stats = PairStats(
         repeats=repeats,
@@ -79,13 +89,23 @@ def _match_pairs(instance: Instance, seed: int, weights: Weights) -> PairResult:
     return PairResult(tuple(matches), tuple(sorted(unmatched, key=lambda u: u.id)), stats)
 
 
-def _match(rules: Rules, group: tuple[int, ...]) -> Match:
+def _scores(rules: Rules, weights: PairWeights | None, groups: list[tuple[int, ...]]) -> dict[tuple[int, int], float]:
+    """Score of every pair inside the groups (vectorised when the arrays are already built)."""
+    pairs = [(a, b) for g in groups for a, b in combinations(sorted(g), 2)]
+    if weights is None or not pairs:
+        return {(a, b): rules.score(a, b) for a, b in pairs}
+    firsts = np.array([a for a, _ in pairs], dtype=np.int64)
+    seconds = np.array([b for _, b in pairs], dtype=np.int64)
+    return dict(zip(pairs, weights.scores(firsts, seconds).tolist(), strict=True))
+
+
+def _match(rules: Rules, group: tuple[int, ...], scores: dict[tuple[int, int], float]) -> Match:
     group = tuple(sorted(group))
     profiles = tuple(rules.profiles[i] for i in group)
     return Match(
         members=tuple(rules.ids[i] for i in group),
         repeat=any(rules.met(a, b) for a, b in combinations(group, 2)),
-        score=round(sum(rules.score(a, b) for a, b in combinations(group, 2)), 6),
+        score=round(sum(scores[a, b] for a, b in combinations(group, 2)), 6),
         reasons=explain(profiles),
     )
 
@@ -98,20 +118,13 @@ def _continue_schedule(
     if vertices < 4 or vertices % 2:
         return None
     n = rules.n
-    keys_of = rules.round_keys
-    if vertices != n:
-        is_eligible = [False] * n
-        for i in eligible:
-            is_eligible[i] = True
-        cache: dict[int, list[int]] = {}
+    is_eligible = np.zeros(n, dtype=bool)
+    is_eligible[eligible] = True
 
-        def keys_of(r: int) -> list[int]:
-            found = cache.get(r)
-            if found is None:
-                found = cache[r] = [
-                    k for k in rules.round_keys(r) if is_eligible[k // n] and is_eligible[k % n]
-                ]
-            return found
+    @cache
+    def keys_of(r: int) -> Ints:
+        keys = rules.round_keys(r)
+        return keys if vertices == n else keys[is_eligible[keys // n] & is_eligible[keys % n]]
 
     recognised = recognise(rules.history_rounds(), keys_of, n, vertices)
     if recognised is None:
@@ -129,21 +142,29 @@ def _continue_schedule(
 
 
 def _optimise(
-    rules: Rules, eligible: list[int], rng: random.Random
+    rules: Rules, weights: PairWeights, eligible: list[int], rng: random.Random
 ) -> tuple[list[tuple[int, int]], tuple[int, int, int] | None]:
-    """Maximum cardinality first, then fewest (and oldest) repeats, then score: greedy, augment, 2-opt."""
-    huge = len(eligible) > HUGE
-    pool, keep = (POOL_HUGE, KEEP_HUGE) if huge else (POOL, KEEP)
-    adj = candidate_graph(rules, eligible, rng, pool, keep, EXACT_KEEP)
-    mate = [-1] * rules.n
+    """Maximum cardinality first, then fewest (and oldest) repeats, then score: candidate pairs (every pair
+    weighed up to DENSE_UP_TO members, sampled pools above), the assignment relaxation over them split into
+    pairs, augmenting paths for whoever is left free, then improving chains."""
     order = list(eligible)
     rng.shuffle(order)
+    weight_of: WeightOf
+    if len(eligible) <= DENSE_UP_TO:
+        firsts, seconds, values, weight_of = _all_pairs(weights, order)
+    else:
+        pool, keep = (POOL_HUGE, KEEP_HUGE) if len(eligible) > HUGE else (POOL, KEEP)
+        firsts, seconds, values = candidate_pairs(rules, weights, eligible, rng, pool, keep)
+        weight_of = _candidates_only
+    if len(eligible) <= ASSIGNMENT_UP_TO:
+        mate, unsettled = assignment_matching(rules.n, firsts, seconds, values)
+    else:
+        mate, unsettled = _greedy_matching(rules.n, firsts, seconds, values), order
+    adj = adjacency(rules.n, firsts, seconds, values)
+    del firsts, seconds, values
+    start = list(mate)
     complete = len(eligible) <= ALL_PAIRS_UP_TO  # adj holds every allowed pair: searches stay exact
     limit = None if complete else SEARCH_LIMIT
-
-    fresh_edges = [(w, i, j) for i in order for j, w in adj[i].items() if i < j and w >= 0]
-    _greedy(fresh_edges, mate, rng)
-    del fresh_edges
     fresh_adj = [[j for j, w in adj[i].items() if w >= 0] for i in range(rules.n)]
     augment_all(fresh_adj, mate, order, limit)
     del fresh_adj
@@ -159,20 +180,62 @@ def _optimise(
         if not complete:
             _fill(rules, mate, [i for i in order if mate[i] == -1], adj)
 
-    weight_of = rules.weight_or_none
-
-    def candidates_only(a: int, b: int) -> float | None:
-        return None
-
-    exact = len(eligible) <= EXACT_SWAPS_UP_TO
-    steps = CHAIN_STEPS if exact else CHAIN_STEPS_LARGE
-    visits = VISITS_HUGE if huge else VISITS_PER_MEMBER
-    improve(adj, mate, weight_of if exact else candidates_only, order, CHAIN_DEPTH, steps, visits)
+    # Only the members the assignment left unsettled, or that augmenting moved, need a look: the 2-cycles
+    # of the assignment are locally optimal, and chains from the looked-at members reach them anyway.
+    look = list(dict.fromkeys([*unsettled, *(v for v in order if mate[v] != start[v])]))
+    steps = CHAIN_STEPS if len(eligible) <= DENSE_UP_TO else CHAIN_STEPS_LARGE
+    visits = VISITS_HUGE if len(eligible) > ASSIGNMENT_UP_TO else VISITS_PER_MEMBER
+    improve(adj, mate, weight_of, look, CHAIN_DEPTH, steps, visits)
 
     free = [i for i in order if mate[i] == -1]
     trio = _best_trio(rules, free[0], mate, adj) if len(eligible) % 2 and free else None
     pairs = [(i, mate[i]) for i in order if mate[i] > i]
     return pairs, trio
+
+
+def _greedy_matching(n: int, firsts: Ints, seconds: Ints, values: Floats) -> list[int]:
+    """Heaviest candidate pairs first (ties in the given order, which the caller randomised)."""
+    mate = [-1] * n
+    order = np.argsort(-values, kind="stable")
+    for i, j in zip(firsts[order].tolist(), seconds[order].tolist(), strict=True):
+        if mate[i] == -1 and mate[j] == -1 and i != j:
+            mate[i] = j
+            mate[j] = i
+    return mate
+
+
+def _candidates_only(a: int, b: int) -> float | None:
+    return None
+
+
+def _all_pairs(weights: PairWeights, order: list[int]) -> tuple[Ints, Ints, Floats, WeightOf]:
+    """Every pair weighed at once; as candidates each member's EXACT_KEEP best partners (every allowed one
+    up to ALL_PAIRS_UP_TO members), and exact weights of any pair for the improvement."""
+    positions = np.array(order, dtype=np.int64)
+    matrix = weights.matrix(positions, positions)
+    m = len(order)
+    keep = m - 1 if m <= ALL_PAIRS_UP_TO else EXACT_KEEP
+    # NaN (forbidden) sorts last, so the row's best allowed partners come first.
+    best = np.argpartition(-matrix, keep - 1, axis=1)[:, :keep] if keep > 0 else np.zeros((m, 0), np.int64)
+    firsts = np.repeat(np.arange(m), keep)
+    seconds = best.ravel()
+    values = matrix[firsts, seconds]
+    allowed = ~np.isnan(values)
+    position = {v: p for p, v in enumerate(order)}
+    rows: dict[int, list[float]] = {}
+
+    def weight_of(a: int, b: int) -> float | None:
+        p = position.get(a)
+        q = position.get(b)
+        if p is None or q is None:
+            return None
+        row = rows.get(p)
+        if row is None:
+            row = rows[p] = matrix[p].tolist()
+        w = row[q]
+        return None if w != w else w
+
+    return positions[firsts[allowed]], positions[seconds[allowed]], values[allowed], weight_of
 
 
 def _fill(rules: Rules, mate: list[int], free: list[int], adj: Adjacency) -> None:

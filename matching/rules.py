@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable
-from itertools import combinations, repeat
-from operator import itemgetter
 
+from matching.history import History, Ints
 from matching.model import Instance, Unmatched
 from matching.score import DEFAULT_WEIGHTS, Profile, Weights, forbidden_by_place, pair_score, profile
 
@@ -34,69 +32,19 @@ class Rules:
                 self.blocked.add(self.key(i, j))
                 self.blocked_by[i].add(j)
                 self.blocked_by[j].add(i)
-        self._read_history(instance)
-        latest = max(instance.round, self._rounds[-1] + 1 if self._rounds else 0)
+        self._history = History(instance.history, self.ids)
+        self.last_met = self._history.last_met  # pair key i * n + j (i < j) -> latest round the pair met
+        rounds = self._history.rounds
+        latest = max(instance.round, rounds[-1] + 1 if rounds else 0)
         self.round = instance.round if instance.round > 0 else latest
         self._prepare_fast(weights)
 
-    def _read_history(self, instance: Instance) -> None:
-        """`last_met` (pair key i * n + j, i < j -> latest round) and the pair keys of every round, kept as one
-        flat list in round order (`round_keys` slices it) for recognising a round-robin schedule."""
-        n = self.n
-        get = self.index.get
-        meetings = instance.history
-        rounds = [m.round for m in meetings]
-        groups = [m.members for m in meetings]
-        if rounds != sorted(rounds):  # rare: put the meetings in round order first (stable)
-            order = sorted(range(len(rounds)), key=rounds.__getitem__)
-            rounds = [rounds[k] for k in order]
-            groups = [groups[k] for k in order]
-        # The common case, pairs, by C-level maps and one comprehension; members no longer here map to `gone`,
-        # which makes the key too large, and trios and groups are masked the same way and expanded below.
-        gone = n * n
-        sizes = list(map(len, groups))
-        uneven = [k for k, size in enumerate(sizes) if size != 2] if set(sizes) - {2} else []
-        ends = [g if g else (None,) for g in groups] if 0 in sizes else groups
-        first = list(map(get, map(itemgetter(0), ends), repeat(gone)))
-        second = list(map(get, map(itemgetter(-1), ends), repeat(gone)))
-        del sizes, ends
-        for k in uneven:
-            first[k] = gone
-        keys = [x * n + y if x < y else y * n + x if y < x else -1 for x, y in zip(first, second, strict=True)]
-        del first, second
-        if keys and max(keys) >= gone:
-            keys = [k if k < gone else -1 for k in keys]
-        extra: dict[int, list[int]] = {}
-        for k in uneven:
-            g, r = groups[k], rounds[k]
-            inside = sorted({i for i in map(get, g) if i is not None})
-            extra.setdefault(r, []).extend(i * n + j for i, j in combinations(inside, 2))
-        last_met = dict(zip(keys, rounds, strict=True))  # rounds ascend: the latest meeting wins
-        last_met.pop(-1, None)
-        for r, more in extra.items():
-            for k in more:
-                if last_met.get(k, r - 1) < r:
-                    last_met[k] = r
-        self.last_met = last_met
-        self._keys = keys
-        self._rounds = sorted(set(rounds))
-        self._extra = extra
-        self._spans: dict[int, tuple[int, int]] = {}
-        lo = 0
-        for r in self._rounds:
-            hi = bisect_right(rounds, r, lo)
-            self._spans[r] = (lo, hi)
-            lo = hi
-
     def history_rounds(self) -> list[int]:
-        return self._rounds
+        return self._history.rounds
 
-    def round_keys(self, r: int) -> list[int]:
+    def round_keys(self, r: int) -> Ints:
         """Pair keys of everyone who met in round r (members of this instance only)."""
-        lo, hi = self._spans.get(r, (0, 0))
-        keys = [k for k in self._keys[lo:hi] if k >= 0]
-        keys.extend(self._extra.get(r, ()))
-        return keys
+        return self._history.round_keys(r)
 
     def key(self, i: int, j: int) -> int:
         return i * self.n + j if i < j else j * self.n + i
@@ -119,39 +67,17 @@ class Rules:
         return REPEAT + RECENCY / max(1, self.round - last)
 
     def _prepare_fast(self, w: Weights) -> None:
-        """Per-member features as plain lists (interest bitmasks, stem sets, a place/time/language class)
-        so that scoring a pair avoids attribute access and re-deriving anything."""
-        tags: dict[str, int] = {}
+        """Need phrases as ids and a place/time/language class per member; the bitmasks for scoring pairs one
+        at a time in Python (`_masks`) are built on first use only, as the vectorised path does not need them."""
         classes: dict[tuple[object, ...], int] = {}
-        self.imask: list[int] = []
-        self.offer: list[frozenset[str]] = []
-        self.need_all: list[frozenset[str]] = []
-        self.needs: list[tuple[tuple[frozenset[str], int], ...]] = []
+        self.offer: list[frozenset[str]] = [p.offer_stems for p in self.profiles]
         self.need_ids: list[tuple[int, ...]] = []  # need phrases as ids into `phrase_stems`
         phrase_ids: dict[frozenset[str], int] = {}
         self.phrase_stems: list[frozenset[str]] = []
         self.phrases_with: dict[str, list[int]] = {}  # stem -> need phrases using it
         self.cls: list[int] = []
-        stem_bits: dict[str, int] = {}
-        self.omask: list[int] = []  # offer stems as a bitmask (bits from `stem_bits`)
-        self.nmask: list[int] = []  # need stems as a bitmask
         reps: list[Profile] = []
         for p in self.profiles:
-            mask = 0
-            for stem_ in p.offer_stems:
-                mask |= 1 << stem_bits.setdefault(stem_, len(stem_bits))
-            self.omask.append(mask)
-            mask = 0
-            for stem_ in p.need_stems:
-                mask |= 1 << stem_bits.setdefault(stem_, len(stem_bits))
-            self.nmask.append(mask)
-            mask = 0
-            for t in p.interests:
-                mask |= 1 << tags.setdefault(t, len(tags))
-            self.imask.append(mask)
-            self.offer.append(p.offer_stems)
-            self.need_all.append(p.need_stems)
-            self.needs.append(tuple((need.stems, len(need.stems)) for need in p.needs))
             ids: list[int] = []
             for need in p.needs:
                 pid = phrase_ids.get(need.stems)
@@ -176,9 +102,37 @@ class Rules:
         self._max_interests = w.max_interests
         self._help = w.help
         self._max_help = w.max_help
+        self._masked = False
+
+    def _masks(self) -> None:
+        """Interest, offer and need bitmasks per member, and everything scoring reads about a partner packed
+        in one tuple, the three masks in one int (interests in the lowest bits, then offer stems, then need
+        stems): fewer objects to fetch from memory per pair."""
+        if self._masked:
+            return
+        self._masked = True
+        tags: dict[str, int] = {}
+        stem_bits: dict[str, int] = {}
+        self.imask: list[int] = []
+        self.omask: list[int] = []  # offer stems as a bitmask (bits from `stem_bits`)
+        self.nmask: list[int] = []  # need stems as a bitmask
+        for p in self.profiles:
+            mask = 0
+            for stem_ in p.offer_stems:
+                mask |= 1 << stem_bits.setdefault(stem_, len(stem_bits))
+            self.omask.append(mask)
+            mask = 0
+            for stem_ in p.need_stems:
+                mask |= 1 << stem_bits.setdefault(stem_, len(stem_bits))
+            self.nmask.append(mask)
+            mask = 0
+            for t in p.interests:
+                mask |= 1 << tags.setdefault(t, len(tags))
+            self.imask.append(mask)
+        self.need_all = [p.need_stems for p in self.profiles]
+        self.needs = [tuple((need.stems, len(need.stems)) for need in p.needs) for p in self.profiles]
+        w = self.weights
         self._interest_value = [w.interest * min(k, w.max_interests) for k in range(len(tags) + 1)]
-        # Everything scoring reads about a partner in one tuple, the three masks in one int (interests in the
-        # lowest bits, then offer stems, then need stems): fewer objects to fetch from memory per pair.
         self._offer_shift = offer_shift = len(tags)
         self._need_shift = need_shift = len(tags) + len(stem_bits)
         self.packed: list[tuple[int, int, tuple[int, ...]]] = [
@@ -214,6 +168,7 @@ class Rules:
         return found
 
     def help_value(self, giver: int, receiver: int) -> float:
+        self._masks()
         offer = self.offer[giver]
         if offer.isdisjoint(self.need_all[receiver]):
             return 0.0
@@ -228,6 +183,7 @@ class Rules:
     def weights_from(self, i: int, others: Iterable[int]) -> list[tuple[float, int]]:
         """(weight, j) for every allowed partner j of i among `others` (j != i): the hot loop of candidate
         generation, with everything it needs in local variables and stems as int bitmasks."""
+        self._masks()
         n = self.n
         ci = self.cls[i]
         row = self._rows.get(ci)
@@ -288,6 +244,7 @@ class Rules:
         return found[0][0] if found else None
 
     def score(self, i: int, j: int) -> float:
+        self._masks()
         base = self.base(self.cls[i], self.cls[j])
         if base is None:  # forbidden pairs still get a score for reporting
             return pair_score(self.profiles[i], self.profiles[j], self.weights)

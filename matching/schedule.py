@@ -15,7 +15,11 @@ from collections import defaultdict
 from collections.abc import Callable, Container, Iterator, Sequence
 from itertools import repeat
 
+import numpy as np
+import numpy.typing as npt
+
 Pair = tuple[int, int]
+Ints = npt.NDArray[np.int64]
 
 
 def factor(labels_n: int, r: int) -> list[Pair]:
@@ -61,36 +65,31 @@ def labelling(first_round: Sequence[Pair]) -> dict[int, int]:
     return labels
 
 
-def labels_of(keys: Sequence[int], n: int, vertices: int) -> dict[int, int] | None:
-    """`labelling` of a round given as pair keys i * n + j (i < j) over positions 0..n−1; None unless the
-    round is a perfect matching of `vertices` members. Pair k of the sorted keys gets labels (k, n−1−k)."""
+def labels_of(keys: Ints, n: int, vertices: int) -> Ints | None:
+    """`labelling` of a round given as pair keys i * n + j (i < j) over positions 0..n−1, as an array of
+    labels by position (-1: not in the round); None unless the round is a perfect matching of `vertices`
+    members. Pair k of the sorted keys gets labels (k, n−1−k)."""
     half = len(keys)
     if 2 * half != vertices:
         return None
-    ordered = sorted(keys)
-    labels = dict(zip([k // n for k in ordered], range(half), strict=True))
-    labels.update(zip([k % n for k in ordered], range(vertices - 1, vertices - 1 - half, -1), strict=True))
-    return labels if len(labels) == vertices else None
+    ordered = np.sort(keys)
+    labels = np.full(n, -1, dtype=np.int64)
+    labels[ordered // n] = np.arange(half)
+    labels[ordered % n] = np.arange(vertices - 1, vertices - 1 - half, -1)
+    return labels if np.count_nonzero(labels >= 0) == vertices else None
 
 
-def factor_of_keys(keys: Sequence[int], labels: dict[int, int], n: int, vertices: int) -> int | None:
+def factor_of_keys(keys: Ints, labels: Ints, n: int, vertices: int) -> int | None:
     """The factor every pair of a round lies in, or None when the round is not a single factor."""
     m = vertices - 1
-    found = -1
-    get = labels.get
-    for key in keys:
-        la, lb = get(key // n, -1), get(key % n, -1)
-        if la < 0 or lb < 0:
-            return None
-        f = 2 * lb % m if la == m else 2 * la % m if lb == m else (la + lb) % m
-        if found != f:
-            if found >= 0:
-                return None
-            found = f
-    return found if found >= 0 else None
+    la, lb = labels[keys // n], labels[keys % n]
+    if not len(keys) or np.any(la < 0) or np.any(lb < 0):
+        return None
+    factors = np.where(la == m, 2 * lb % m, np.where(lb == m, 2 * la % m, (la + lb) % m))
+    return int(factors[0]) if np.all(factors == factors[0]) else None
 
 
-def recognise(rounds: Sequence[int], keys_of: Callable[[int], list[int]], n: int, vertices: int) -> (
+def recognise(rounds: Sequence[int], keys_of: Callable[[int], Ints], n: int, vertices: int) -> (
     tuple[dict[int, int], set[int]] | None
 ):
     """The labelling of the schedule the history follows, if any, and the factors its rounds played.
@@ -98,8 +97,7 @@ def recognise(rounds: Sequence[int], keys_of: Callable[[int], list[int]], n: int
     `rounds` are the round numbers in ascending order, `keys_of(r)` the pairs that met in round r among the
     `vertices` eligible members. Only rounds after the first perfect matching of all of them matter: the
     earliest perfect round whose successors are all factors of its labelling wins, so the labelling does not
-    drift while the membership stays the same. Each candidate costs one sort; the check of its successors
-    usually fails on the second pair of the next round.
+    drift while the membership stays the same. Each candidate costs one sort (numpy).
     """
     for pos, r in enumerate(rounds):
         labels = labels_of(keys_of(r), n, vertices)
@@ -108,14 +106,15 @@ def recognise(rounds: Sequence[int], keys_of: Callable[[int], list[int]], n: int
         played = {0}
         for later in rounds[pos + 1 :]:
             keys = keys_of(later)
-            if not keys:
+            if not len(keys):
                 continue
             f = factor_of_keys(keys, labels, n, vertices)
             if f is None:
                 break
             played.add(f)
         else:
-            return labels, played
+            members = np.flatnonzero(labels >= 0)
+            return dict(zip(members.tolist(), labels[members].tolist(), strict=True)), played
     return None
 
 

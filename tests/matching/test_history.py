@@ -43,8 +43,10 @@ def test_history_matches_reference(seed: int, n: int, shuffled: bool) -> None:
     instance = Instance(members, tuple(history), round=7)
     rules = Rules(instance)
     last, rounds = reference(instance)
-    assert rules.last_met == last
-    assert {r: sorted(rules.round_keys(r)) for r in rules.history_rounds()} == {
+    assert dict(rules.last_met.items()) == last
+    assert all(rules.last_met.get(k) == r and k in rules.last_met for k, r in last.items())
+    assert rules.last_met.get(-5) is None and rules.n * rules.n not in rules.last_met
+    assert {r: sorted(rules.round_keys(r).tolist()) for r in rules.history_rounds()} == {
         r: sorted(rounds.get(r, [])) for r in rules.history_rounds()
     }
     assert set(rounds) <= set(rules.history_rounds())

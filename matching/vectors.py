@@ -1,0 +1,241 @@
+"""Pair weights computed many at a time with numpy: the same numbers as `Rules.weight` (score minus repeat
+cost), for a whole matrix of pairs or a list of pairs, with NaN for a forbidden pair.
+
+The score splits into parts that vectorise: shared interests and shared languages are bit counts over
+packed bitmasks; give ↔ need is a sparse product of "what my offer is worth to each need phrase" with "which
+need phrases you have"; format, city and time zone depend only on a member's class (format, city, offset,
+languages), looked up in a class × class table; repeats come from a sorted array of past pair keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+from matching.rules import RECENCY, REPEAT, Rules
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+BLOCK = 500_000  # matrix entries built at a time
+CLASS_TABLE_UP_TO = 3_000  # classes; above this the class part is computed per pair instead of looked up
+_ONLINE, _OFFLINE, _ANY = 0, 1, 2
+_FORMAT_CODES = {"online": _ONLINE, "offline": _OFFLINE, "any": _ANY}
+
+
+class PairWeights:
+    """Everything about members and history as arrays, prepared once per round."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.n = n = rules.n
+        self._weights = w = rules.weights
+        profiles = rules.profiles
+        tag_ids: dict[str, int] = {}
+        self.tags = [[tag_ids.setdefault(t, len(tag_ids)) for t in sorted(p.interests)] for p in profiles]
+        counts = np.minimum(np.arange(len(tag_ids) + 1), w.max_interests)
+        self._interest_value = w.interest * counts.astype(np.float64)
+        self.interests = _bitmasks(self.tags)
+        language_ids: dict[str, int] = {}
+        languages = _bitmasks([[language_ids.setdefault(x, len(language_ids)) for x in p.languages] for p in profiles])
+        self.help = _help_matrices(rules)
+        self._credit, self._needs = self.help.credit, self.help.needs
+        self._phrases = self._credit.shape[1]
+        credit = self._credit.tocoo()
+        credit_keys = credit.row.astype(np.int64) * self._phrases + credit.col
+        order = np.argsort(credit_keys)
+        self._credit_keys, self._credit_values = credit_keys[order], credit.data[order]
+        self._max_help = w.max_help
+
+        cls = np.array(rules.cls, dtype=np.int64)
+        self.cls = cls
+        city_ids: dict[str, int] = {}
+        fmt = np.array([_FORMAT_CODES[p.member.format] for p in profiles], dtype=np.int8)
+        city = np.array([-1 if p.city is None else city_ids.setdefault(p.city, len(city_ids)) for p in profiles])
+        offset = np.array(
+            [np.nan if p.member.utc_offset is None else float(p.member.utc_offset) for p in profiles]
+        )
+        # The class part, per member (used directly when there are too many classes for a table).
+        self._fmt, self._offset, self._languages = fmt, offset, languages
+        self.city, self.in_person = city, fmt != _ONLINE
+        self._class_table: Floats | None = None
+        if rules.classes <= CLASS_TABLE_UP_TO:
+            first = np.full(rules.classes, -1, dtype=np.int64)
+            first[cls[::-1]] = np.arange(n - 1, -1, -1)  # one member of each class (the first)
+            self._class_table = self._class_part(first[:, None], first[None, :])
+
+        self._met_keys = rules.last_met.keys
+        gap = np.maximum(1.0, rules.round - rules.last_met.rounds.astype(np.float64))
+        self._met_cost = REPEAT + RECENCY / gap
+        self._blocked = np.sort(np.fromiter(rules.blocked, dtype=np.int64, count=len(rules.blocked)))
+
+    def _class_part(self, a: npt.NDArray[Any], b: npt.NDArray[Any]) -> Floats:
+        """Format, city, time zone and language part for members a × b (broadcast); NaN where forbidden."""
+        w = self._weights
+        fa, fb = self._fmt[a], self._fmt[b]
+        ca, cb = self.city[a], self.city[b]
+        meet = ~(((fa == _ONLINE) & (fb == _OFFLINE)) | ((fa == _OFFLINE) & (fb == _ONLINE)))
+        in_person = (fa != _ONLINE) & (fb != _ONLINE)
+        same_city = meet & in_person & (ca >= 0) & (ca == cb)
+        value = np.where(meet, w.format_ok, 0.0) + np.where(same_city, w.same_city, 0.0)
+        distance = np.abs(self._offset[a] - self._offset[b])
+        zone = w.timezone * np.maximum(0.0, 1.0 - distance / w.timezone_span)
+        value = value + np.nan_to_num(zone, nan=0.0)
+        shared = np.zeros(np.broadcast_shapes(a.shape, b.shape), dtype=bool)
+        for word in range(self._languages.shape[1]):
+            shared |= (self._languages[a, word] & self._languages[b, word]) != 0
+        value = value + np.where(shared, w.language, 0.0)
+        forbidden = (fa == _OFFLINE) & (fb == _OFFLINE) & (ca >= 0) & (cb >= 0) & (ca != cb)
+        return np.where(forbidden, np.nan, value)
+
+    def _class_values(self, a: Ints, b: Ints) -> Floats:
+        if self._class_table is not None:
+            return self._class_table[self.cls[a], self.cls[b]]
+        return self._class_part(a, b)
+
+    def _shared_interests(self, a: Ints, b: Ints) -> npt.NDArray[np.uint8]:
+        """Shared interest tags of a × b (broadcast), as many as there are words of 64 tags."""
+        shared: npt.NDArray[np.uint8] = np.bitwise_count(self.interests[a, 0] & self.interests[b, 0])
+        for word in range(1, self.interests.shape[1]):
+            shared += np.bitwise_count(self.interests[a, word] & self.interests[b, word])
+        return shared
+
+    def matrix(self, rows: Ints, cols: Ints) -> Floats:
+        """Weights of rows × cols, NaN for forbidden pairs and for a member with itself. Built in blocks of
+        rows: large temporaries are fresh memory each time, and first touching fresh memory is what costs."""
+        n = self.n
+        out = np.empty((len(rows), len(cols)))
+        step = max(1, BLOCK // max(1, len(cols)))
+        for start in range(0, len(rows), step):
+            self._fill(rows[start : start + step], cols, out[start : start + step])
+        row_of = np.full(n, -1, dtype=np.int64)
+        row_of[rows] = np.arange(len(rows))
+        col_of = np.full(n, -1, dtype=np.int64)
+        col_of[cols] = np.arange(len(cols))
+        a, b = self._met_keys // n, self._met_keys % n
+        for x, y in ((a, b), (b, a)):
+            inside = (row_of[x] >= 0) & (col_of[y] >= 0)
+            out[row_of[x[inside]], col_of[y[inside]]] -= self._met_cost[inside]
+        forbidden = [(self._blocked // n, self._blocked % n), (self._blocked % n, self._blocked // n)]
+        forbidden.append((rows, rows))
+        for x, y in forbidden:
+            inside = (row_of[x] >= 0) & (col_of[y] >= 0)
+            out[row_of[x[inside]], col_of[y[inside]]] = np.nan
+        return out
+
+    def _fill(self, rows: Ints, cols: Ints, out: Floats) -> None:
+        a, b = rows[:, None], cols[None, :]
+        out[:] = self._class_values(a, b)
+        out += self._interest_value[self._shared_interests(a, b)]
+        for gives in (self._credit[rows] @ self._needs[cols].T, self._needs[rows] @ self._credit[cols].T):
+            gives.data = np.minimum(gives.data, self._max_help)
+            out += gives.toarray()
+
+    def _help(self, givers: Ints, receivers: Ints) -> Floats:
+        """Σ over the receiver's need phrases of the giver's credit for it, per pair (a sparse join)."""
+        starts = self._needs.indptr[receivers]
+        counts = self._needs.indptr[receivers + 1] - starts
+        pair = np.repeat(np.arange(len(givers)), counts)
+        entries = ranges(starts, counts)
+        keys = givers[pair] * self._phrases + self._needs.indices[entries]
+        values = _lookup(self._credit_keys, self._credit_values, keys) * self._needs.data[entries]
+        return np.bincount(pair, weights=values, minlength=len(givers)).astype(np.float64)
+
+    def scores(self, i: Ints, j: Ints) -> Floats:
+        """Compatibility scores of the pairs (i[k], j[k]) (`Rules.score`), NaN where format or place forbid."""
+        out = self._class_values(i, j) + self._interest_value[self._shared_interests(i, j)]
+        out += np.minimum(self._help(i, j), self._max_help) + np.minimum(self._help(j, i), self._max_help)
+        return out
+
+    def pairs(self, i: Ints, j: Ints) -> Floats:
+        """Weights of the pairs (i[k], j[k]), NaN for forbidden ones."""
+        out = self.scores(i, j)
+        keys = np.minimum(i, j) * self.n + np.maximum(i, j)
+        out -= _lookup(self._met_keys, self._met_cost, keys)
+        if len(self._blocked):
+            out[np.isin(keys, self._blocked)] = np.nan
+        out[i == j] = np.nan
+        return out
+
+
+def distinct(values: Ints) -> Ints:
+    """Sorted distinct values (np.unique, without its hashing, which is slow on large int arrays)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
+def ranges(starts: Ints, counts: Ints) -> Ints:
+    """Concatenated ranges starts[k] .. starts[k] + counts[k] - 1."""
+    total = int(counts.sum())
+    offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
+    return offsets + np.arange(total)
+
+
+def _lookup(sorted_keys: Ints, values: Floats, keys: Ints) -> Floats:
+    """values[k] where sorted_keys[k] == key, else 0."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys))
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return np.where(sorted_keys[at] == keys, values[at], 0.0)
+
+
+def _bitmasks(ids: list[list[int]]) -> npt.NDArray[np.uint64]:
+    """One row of 64-bit words per member with bit `id` set for each of its ids."""
+    rows = np.fromiter((row for row, values in enumerate(ids) for _ in values), dtype=np.int64)
+    cols = np.fromiter((value for values in ids for value in values), dtype=np.int64)
+    width = int(cols.max()) // 64 + 1 if len(cols) else 1
+    out = np.zeros((len(ids), width), dtype=np.uint64)
+    np.bitwise_or.at(out, (rows, cols // 64), np.left_shift(np.uint64(1), (cols % 64).astype(np.uint64)))
+    return out
+
+
+@dataclass(frozen=True)
+class HelpMatrices:
+    """Members × need phrases and stems, all sparse (only stems that occur in some need phrase count)."""
+
+    credit: sparse.csr_matrix  # [g, p]: what g's offer is worth to need phrase p
+    needs: sparse.csr_matrix  # [r, p]: how often r states need phrase p
+    answers: sparse.csr_matrix  # [g, p]: 1 where g's offer holds every stem of p
+    offer_stems: sparse.csr_matrix  # [g, s]
+    need_stems: sparse.csr_matrix  # [r, s]
+
+
+def _help_matrices(rules: Rules) -> HelpMatrices:
+    n, phrases = rules.n, len(rules.phrase_stems)
+    stem_ids: dict[str, int] = {}
+    phrase_rows: list[int] = []
+    phrase_cols: list[int] = []
+    for pid, phrase in enumerate(rules.phrase_stems):
+        for s in sorted(phrase):  # ids independent of string hashing: the same pools in every process
+            phrase_rows.append(pid)
+            phrase_cols.append(stem_ids.setdefault(s, len(stem_ids)))
+    offer_rows: list[int] = []
+    offer_cols: list[int] = []
+    for g, offer in enumerate(rules.offer):
+        for s in offer:
+            found = stem_ids.get(s)
+            if found is not None:  # a stem in no need phrase is worth nothing
+                offer_rows.append(g)
+                offer_cols.append(found)
+    stems = len(stem_ids)
+    phrase_stems = sparse.csr_matrix(
+        (np.ones(len(phrase_rows)), (phrase_rows, phrase_cols)), shape=(phrases, stems)
+    )
+    offers = sparse.csr_matrix((np.ones(len(offer_rows)), (offer_rows, offer_cols)), shape=(n, stems))
+    common = (offers @ phrase_stems.T).tocoo()  # stems of phrase p in g's offer
+    size = np.asarray(phrase_stems.sum(axis=1)).ravel()[common.col]
+    help_ = rules.weights.help
+    value = np.where(common.data == size, help_, help_ * 0.5 * common.data / size)
+    credit = sparse.csr_matrix((value, (common.row, common.col)), shape=(n, phrases))
+    need_rows = [r for r, ids in enumerate(rules.need_ids) for _ in ids]
+    need_cols = [pid for ids in rules.need_ids for pid in ids]
+    needs = sparse.csr_matrix((np.ones(len(need_rows)), (need_rows, need_cols)), shape=(n, phrases))
+    full = common.data == size
+    answers = sparse.csr_matrix((np.ones(int(full.sum())), (common.row[full], common.col[full])), shape=(n, phrases))
+    need_stems = (needs @ phrase_stems).tocsr()
+    return HelpMatrices(credit, needs, answers, offers, need_stems)
