@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from matching.vectors import Floats, Ints
 
 LEFT_OUT = -1e9  # the weight of a member assigned to itself, below any pair
+COST_SCALE = 1000.0
 
 
 def assignment_matching(m: int, firsts: Ints, seconds: Ints, values: Floats) -> tuple[list[int], list[int]]:
@@ -36,6 +37,9 @@ def assignment_matching(m: int, firsts: Ints, seconds: Ints, values: Floats) -> 
     rows, cols = keys // m, keys % m
     top = float(values.max())
     costs = np.where(rows == cols, 4.0 * (top - float(values.min()) + 1.0), top + 1.0 - weights)  # all > 0
+    # Whole numbers (in thousandths): with fractional costs scipy's LAPJVsp can loop forever on rounding
+    # errors (seen on an 11-member instance); whole numbers keep its arithmetic exact.
+    costs = np.round(costs * COST_SCALE)
     _, successor = min_weight_full_bipartite_matching(sparse.csr_matrix((costs, (rows, cols)), shape=(m, m)))
     nxt = successor.tolist()
     arc = weights[np.searchsorted(keys, np.arange(m) * m + successor)].tolist()  # weight of x -> nxt[x]

@@ -12,7 +12,7 @@ which nobody has met yet.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Container, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
 
 import numpy as np
@@ -122,45 +122,45 @@ def best_factor(
     labels: dict[int, int],
     n: int,
     candidates: Sequence[int],
-    met: Container[int],
+    met: Ints,
     pair_value: Callable[[int, int], float | None],
     budget: int,
-    check_budget: int,
 ) -> list[Pair] | None:
-    """The open factor (no pair in `met`, keys i * n + j) with the highest total value, looking at factors
-    until `budget` pairs are scored or `check_budget` pairs are looked at.
+    """The open factor (none of its pairs among the `met` keys i * n + j, i < j) with the highest total
+    value, scoring factors until `budget` pairs are scored. Which factors are closed is computed at once from
+    the met pairs (each lies in exactly one factor), so ruling factors out costs no search.
 
     `pair_value` returns None for a pair the hard rules forbid, which rules the whole factor out.
     """
     vertices = len(labels)
+    m = vertices - 1
+    label_of = np.full(n, -1, dtype=np.int64)
+    label_of[list(labels)] = list(labels.values())
+    la, lb = label_of[met // n], label_of[met % n]
+    inside = (la >= 0) & (lb >= 0)
+    la, lb = la[inside], lb[inside]
+    closed = set(np.where(la == m, 2 * lb % m, np.where(lb == m, 2 * la % m, (la + lb) % m)).tolist())
     member_at = [0] * vertices
     for v, label in labels.items():
         member_at[label] = v
     best: list[Pair] | None = None
     best_value = float("-inf")
-    scored = checked = 0
+    scored = 0
     for r in candidates:
-        pairs: list[Pair] = []
-        for x, y in factor_pairs(vertices, r):
-            a, b = member_at[x], member_at[y]
-            if a > b:
-                a, b = b, a
-            checked += 1
-            if a * n + b in met:
+        if r in closed:
+            continue
+        pairs = [(member_at[x], member_at[y]) for x, y in factor_pairs(vertices, r)]
+        total = 0.0
+        for a, b in pairs:
+            value = pair_value(a, b)
+            if value is None:
                 break
-            pairs.append((a, b))
+            total += value
         else:
-            total = 0.0
-            for a, b in pairs:
-                value = pair_value(a, b)
-                if value is None:
-                    break
-                total += value
-            else:
-                if total > best_value:
-                    best, best_value = pairs, total
-            scored += len(pairs)
-        if (best is not None and scored >= budget) or checked >= check_budget:
+            if total > best_value:
+                best, best_value = pairs, total
+        scored += len(pairs)
+        if best is not None and scored >= budget:
             break
     return best
 

@@ -21,6 +21,7 @@ from matching.rules import RECENCY, REPEAT, Rules
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 BLOCK = 500_000  # matrix entries built at a time
+DENSE_CREDIT_UP_TO = 16_000_000  # members × need phrases; up to this the credit is a plain table (128 MB)
 CLASS_TABLE_UP_TO = 3_000  # classes; above this the class part is computed per pair instead of looked up
 _ONLINE, _OFFLINE, _ANY = 0, 1, 2
 _FORMAT_CODES = {"online": _ONLINE, "offline": _OFFLINE, "any": _ANY}
@@ -70,6 +71,15 @@ class PairWeights:
         self._met_keys = rules.last_met.keys
         gap = np.maximum(1.0, rules.round - rules.last_met.rounds.astype(np.float64))
         self._met_cost = REPEAT + RECENCY / gap
+        # Both directions, so that a list of pairs grouped by its first member looks up in sorted order.
+        both = np.concatenate([self._met_keys, self._met_keys % n * n + self._met_keys // n])
+        order = np.argsort(both)
+        self._met_both, self._met_both_cost = both[order], np.concatenate([self._met_cost, self._met_cost])[order]
+        self._dense_credit: Floats | None = None
+        if n * self._phrases <= DENSE_CREDIT_UP_TO:
+            self._dense_credit = np.zeros(n * self._phrases)
+            self._dense_credit[self._credit_keys] = self._credit_values
+        self._padded_needs = _padded(self._needs)
         self._blocked = np.sort(np.fromiter(rules.blocked, dtype=np.int64, count=len(rules.blocked)))
 
     def _class_part(self, a: npt.NDArray[Any], b: npt.NDArray[Any]) -> Floats:
@@ -135,13 +145,27 @@ class PairWeights:
             out += gives.toarray()
 
     def _help(self, givers: Ints, receivers: Ints) -> Floats:
-        """Σ over the receiver's need phrases of the giver's credit for it, per pair (a sparse join)."""
+        """Σ over the receiver's need phrases of the giver's credit for it, per pair: a few gathers from the
+        credit table when it is dense, a sparse join otherwise."""
+        if not self._phrases:
+            return np.zeros(len(givers))
+        if self._dense_credit is not None and self._padded_needs is not None:
+            total = np.zeros(len(givers))
+            base = givers * self._phrases
+            for column in self._padded_needs.T:
+                phrase = column[receivers]
+                total += np.where(phrase >= 0, self._dense_credit[base + np.maximum(phrase, 0)], 0.0)
+            return total
         starts = self._needs.indptr[receivers]
         counts = self._needs.indptr[receivers + 1] - starts
         pair = np.repeat(np.arange(len(givers)), counts)
         entries = ranges(starts, counts)
         keys = givers[pair] * self._phrases + self._needs.indices[entries]
-        values = _lookup(self._credit_keys, self._credit_values, keys) * self._needs.data[entries]
+        if self._dense_credit is not None:
+            credit = self._dense_credit[keys]
+        else:
+            credit = _lookup(self._credit_keys, self._credit_values, keys)
+        values = credit * self._needs.data[entries]
         return np.bincount(pair, weights=values, minlength=len(givers)).astype(np.float64)
 
     def scores(self, i: Ints, j: Ints) -> Floats:
@@ -153,10 +177,9 @@ class PairWeights:
     def pairs(self, i: Ints, j: Ints) -> Floats:
         """Weights of the pairs (i[k], j[k]), NaN for forbidden ones."""
         out = self.scores(i, j)
-        keys = np.minimum(i, j) * self.n + np.maximum(i, j)
-        out -= _lookup(self._met_keys, self._met_cost, keys)
+        out -= _lookup(self._met_both, self._met_both_cost, i * self.n + j)
         if len(self._blocked):
-            out[np.isin(keys, self._blocked)] = np.nan
+            out[np.isin(np.minimum(i, j) * self.n + np.maximum(i, j), self._blocked)] = np.nan
         out[i == j] = np.nan
         return out
 
@@ -176,10 +199,33 @@ def ranges(starts: Ints, counts: Ints) -> Ints:
     return offsets + np.arange(total)
 
 
+def _padded(matrix: sparse.csr_matrix, widest: int = 8) -> Ints | None:
+    """Each row's column indices (repeated as often as the entry counts) padded with -1 to one width; None
+    when some row is wider than `widest`."""
+    counts = np.diff(matrix.indptr)
+    repeats = matrix.data.astype(np.int64)
+    per_row = np.bincount(np.repeat(np.arange(matrix.shape[0]), counts), weights=repeats, minlength=matrix.shape[0])
+    width = int(per_row.max()) if len(per_row) else 0
+    if width > widest:
+        return None
+    out = np.full((matrix.shape[0], max(width, 1)), -1, dtype=np.int64)
+    rows = np.repeat(np.repeat(np.arange(matrix.shape[0]), counts), repeats)
+    cols = np.repeat(matrix.indices.astype(np.int64), repeats)
+    slot = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    out[rows, slot] = cols
+    return out
+
+
 def _lookup(sorted_keys: Ints, values: Floats, keys: Ints) -> Floats:
-    """values[k] where sorted_keys[k] == key, else 0."""
+    """values[k] where sorted_keys[k] == key, else 0. Binary searches in random order miss the cache at every
+    step (seconds for millions of keys), so unsorted keys are sorted first and the answers put back."""
     if not len(sorted_keys):
         return np.zeros(len(keys))
+    if len(keys) > 1 and np.any(keys[1:] < keys[:-1]):
+        order = np.argsort(keys)
+        out = np.empty(len(keys))
+        out[order] = _lookup(sorted_keys, values, keys[order])
+        return out
     at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
     return np.where(sorted_keys[at] == keys, values[at], 0.0)
 

@@ -121,7 +121,11 @@ async def create_round(session: AsyncSession, community: Community, period: str,
         reminder_due_at=reminder_due if reminder_due < checkin_due else None,
     )
     session.add(new_round)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # another process created this period's round first (between the check and here)
+        await session.rollback()
+        return None
     for engine_match in result.matches:
         await add_match(session, new_round, community, engine_match, by_id)
     for left in result.unmatched:

@@ -1,0 +1,58 @@
+"""The assignment-relaxation start: a valid matching over candidate pairs, exact where the relaxation is."""
+
+from __future__ import annotations
+
+import random
+
+import networkx as nx
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.assignment import assignment_matching
+
+
+def candidates(seed: int, m: int, density: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = random.Random(seed)
+    pairs = [(a, b) for a in range(m) for b in range(a + 1, m) if rng.random() < density]
+    firsts = np.array([a for a, _ in pairs], dtype=np.int64)
+    seconds = np.array([b for _, b in pairs], dtype=np.int64)
+    values = np.array([rng.choice((rng.uniform(-1500, -1000), rng.uniform(0, 12))) for _ in pairs])
+    return firsts, seconds, values
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32), m=st.integers(0, 14), density=st.floats(0.0, 1.0))
+def test_a_matching_over_candidates_and_near_exact(seed: int, m: int, density: float) -> None:
+    firsts, seconds, values = candidates(seed, m, density)
+    mate, unsettled = assignment_matching(m, firsts, seconds, values)
+    pairs = list(zip(firsts.tolist(), seconds.tolist(), strict=True))
+    weight = {frozenset(p): w for p, w in zip(pairs, values.tolist(), strict=True)}
+    for a, b in enumerate(mate):
+        if b != -1:
+            assert mate[b] == a and a != b
+            assert frozenset((a, b)) in weight, "only candidate pairs are used"
+        else:
+            assert a in unsettled, "whoever is left out is reported as unsettled"
+    graph = nx.Graph()
+    graph.add_weighted_edges_from((a, b, w) for (a, b), w in zip(pairs, values.tolist(), strict=True))
+    exact = nx.max_weight_matching(graph, maxcardinality=True)
+    best = sum(weight[frozenset(p)] for p in exact)
+    got = sum(weight[frozenset((a, b))] for a, b in enumerate(mate) if b > a)
+    if not unsettled:  # all 2-cycles: the relaxation's optimum is a perfect matching, so the best perfect one
+        assert len(exact) == m // 2 and got >= best - 1e-6  # a perfect matching, and the heaviest one
+
+
+def test_planted_matching_is_found() -> None:
+    m = 200
+    rng = random.Random(7)
+    people = list(range(m))
+    rng.shuffle(people)
+    planted = {(min(a, b), max(a, b)) for a, b in zip(people[::2], people[1::2], strict=True)}
+    pairs = planted | {(a, b) for a in range(m) for b in range(a + 1, m) if rng.random() < 0.05}
+    firsts = np.array([a for a, _ in sorted(pairs)], dtype=np.int64)
+    seconds = np.array([b for _, b in sorted(pairs)], dtype=np.int64)
+    values = np.array([10.0 if p in planted else rng.uniform(0, 4) for p in sorted(pairs)])
+    mate, unsettled = assignment_matching(m, firsts, seconds, values)
+    assert {(a, b) for a, b in enumerate(mate) if b > a} == planted
+    assert unsettled == []
