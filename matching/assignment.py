@@ -18,7 +18,7 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from matching.vectors import Floats, Ints
 
 LEFT_OUT = -1e9  # the weight of a member assigned to itself, below any pair
-COST_SCALE = 1000.0
+COST_SCALE = 10.0
 
 
 def assignment_matching(m: int, firsts: Ints, seconds: Ints, values: Floats) -> tuple[list[int], list[int]]:
@@ -37,8 +37,10 @@ def assignment_matching(m: int, firsts: Ints, seconds: Ints, values: Floats) -> 
     rows, cols = keys // m, keys % m
     top = float(values.max())
     costs = np.where(rows == cols, 4.0 * (top - float(values.min()) + 1.0), top + 1.0 - weights)  # all > 0
-    # Whole numbers (in thousandths): with fractional costs scipy's LAPJVsp can loop forever on rounding
-    # errors (seen on an 11-member instance); whole numbers keep its arithmetic exact.
+    # Whole numbers (in tenths): with fractional costs scipy's LAPJVsp can loop forever on rounding errors
+    # (seen on an 11-member instance); whole numbers keep its arithmetic exact, and coarse ones make it faster
+    # (10,000 members: 0.4 s in tenths, 0.77 s in thousandths, the same split weight). The improvement that
+    # follows works on the exact weights.
     costs = np.round(costs * COST_SCALE)
     _, successor = min_weight_full_bipartite_matching(sparse.csr_matrix((costs, (rows, cols)), shape=(m, m)))
     nxt = successor.tolist()

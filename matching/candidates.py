@@ -8,6 +8,7 @@ few random members; each pool is scored exactly and the best `keep` edges surviv
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -39,10 +40,12 @@ def candidate_pairs(
 
 def adjacency(n: int, firsts: Ints, seconds: Ints, values: Floats) -> Adjacency:
     """Symmetric adjacency dicts from pairs given in either direction (or both)."""
-    adj: Adjacency = [{} for _ in range(n)]
-    for a, b, w in zip(firsts.tolist(), seconds.tolist(), values.tolist(), strict=True):
-        adj[a][b] = adj[b][a] = w
-    return adj
+    rows = np.concatenate([firsts, seconds])
+    order = np.argsort(rows, kind="stable")
+    cols = np.concatenate([seconds, firsts])[order].tolist()
+    weights = np.concatenate([values, values])[order].tolist()
+    bounds = np.searchsorted(rows[order], np.arange(n + 1)).tolist()
+    return [dict(zip(cols[lo:hi], weights[lo:hi], strict=True)) for lo, hi in pairwise(bounds)]
 
 
 class _Index:

@@ -228,17 +228,14 @@ def _all_pairs(weights: PairWeights, order: list[int]) -> tuple[Ints, Ints, Floa
     values = matrix[firsts, seconds]
     allowed = ~np.isnan(values)
     position = {v: p for p, v in enumerate(order)}
-    rows: dict[int, list[float]] = {}
+    item = matrix.item
 
     def weight_of(a: int, b: int) -> float | None:
         p = position.get(a)
         q = position.get(b)
         if p is None or q is None:
             return None
-        row = rows.get(p)
-        if row is None:
-            row = rows[p] = matrix[p].tolist()
-        w = row[q]
+        w: float = item(p, q)
         return None if w != w else w
 
     return positions[firsts[allowed]], positions[seconds[allowed]], values[allowed], weight_of
