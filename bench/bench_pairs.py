@@ -1,7 +1,9 @@
 """One round with 52 rounds of history: time, peak memory, and quality against an exact reference.
 
 Each size runs in a fresh subprocess so that peak RSS belongs to that size alone.
-Usage: .venv/bin/python bench/bench_pairs.py [--sizes 1000 10000 100000] [--exact-up-to 2000]
+Usage: .venv/bin/python bench/bench_pairs.py [--sizes 1000 10000 100000] [--exact-up-to 2000] [--repeat 5]
+With --repeat N the engine runs N more times, each in a fresh process, and the row adds the minimum, median
+and maximum of all its times (the machine is shared, so single times are noisy).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -48,11 +51,20 @@ def one(size: str, seed: int, exact_up_to: int) -> dict[str, object]:
     return row
 
 
+def engine_seconds(size: str, seed: int) -> float:
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", size, "--seed", str(seed), "--exact-up-to", "0"],
+        capture_output=True, text=True, check=True,
+    )
+    return float(json.loads(out.stdout)["seconds"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", nargs="+", default=["1000", "2000", "sample", "10000", "100000"])
     parser.add_argument("--exact-up-to", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=0)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -63,7 +75,11 @@ def main() -> None:
             [sys.executable, __file__, "--one", size, "--seed", str(args.seed), "--exact-up-to", str(args.exact_up_to)],
             capture_output=True, text=True, check=True,
         )
-        print(out.stdout.strip(), flush=True)
+        row = json.loads(out.stdout)
+        if args.repeat:
+            times = sorted([row["seconds"], *(engine_seconds(size, args.seed) for _ in range(args.repeat))])
+            row["seconds_min_median_max"] = [times[0], statistics.median(times), times[-1]]
+        print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

@@ -221,12 +221,12 @@ def _all_pairs(weights: PairWeights, order: list[int]) -> tuple[Ints, Ints, Floa
     matrix = weights.matrix(positions, positions)
     m = len(order)
     keep = m - 1 if m <= ALL_PAIRS_UP_TO else EXACT_KEEP
-    # NaN (forbidden) sorts last, so the row's best allowed partners come first.
-    best = np.argpartition(-matrix, keep - 1, axis=1)[:, :keep] if keep > 0 else np.zeros((m, 0), np.int64)
+    np.nan_to_num(matrix, copy=False, nan=-np.inf)  # forbidden pairs last in every row, no copy made
+    best = np.argpartition(matrix, m - keep, axis=1)[:, m - keep :] if keep > 0 else np.zeros((m, 0), np.int64)
     firsts = np.repeat(np.arange(m), keep)
     seconds = best.ravel()
     values = matrix[firsts, seconds]
-    allowed = ~np.isnan(values)
+    allowed = values != -np.inf
     position = {v: p for p, v in enumerate(order)}
     item = matrix.item
 
@@ -236,7 +236,7 @@ def _all_pairs(weights: PairWeights, order: list[int]) -> tuple[Ints, Ints, Floa
         if p is None or q is None:
             return None
         w: float = item(p, q)
-        return None if w != w else w
+        return None if w == -np.inf else w
 
     return positions[firsts[allowed]], positions[seconds[allowed]], values[allowed], weight_of
 
