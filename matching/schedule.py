@@ -11,7 +11,6 @@ which nobody has met yet.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
 
@@ -45,13 +44,10 @@ def factor_pairs(labels_n: int, r: int) -> Iterator[Pair]:
             yield x, y
 
 
-def factor_of(labels_n: int, a: int, b: int) -> int:
-    m = labels_n - 1
-    if a == m:
-        return 2 * b % m
-    if b == m:
-        return 2 * a % m
-    return (a + b) % m
+def factors_of(la: Ints, lb: Ints, m: int) -> Ints:
+    """The factor of each pair of labels (la[k], lb[k]) among the n−1 = m factors (label m is the centre)."""
+    result: Ints = np.where(la == m, 2 * lb % m, np.where(lb == m, 2 * la % m, (la + lb) % m))
+    return result
 
 
 def labelling(first_round: Sequence[Pair]) -> dict[int, int]:
@@ -85,7 +81,7 @@ def factor_of_keys(keys: Ints, labels: Ints, n: int, vertices: int) -> int | Non
     la, lb = labels[keys // n], labels[keys % n]
     if not len(keys) or np.any(la < 0) or np.any(lb < 0):
         return None
-    factors = np.where(la == m, 2 * lb % m, np.where(lb == m, 2 * la % m, (la + lb) % m))
+    factors = factors_of(la, lb, m)
     return int(factors[0]) if np.all(factors == factors[0]) else None
 
 
@@ -139,7 +135,7 @@ def best_factor(
     la, lb = label_of[met // n], label_of[met % n]
     inside = (la >= 0) & (lb >= 0)
     la, lb = la[inside], lb[inside]
-    closed = set(np.where(la == m, 2 * lb % m, np.where(lb == m, 2 * la % m, (la + lb) % m)).tolist())
+    closed = set(factors_of(la, lb, m).tolist())
     member_at = [0] * vertices
     for v, label in labels.items():
         member_at[label] = v
@@ -163,13 +159,3 @@ def best_factor(
         if best is not None and scored >= budget:
             break
     return best
-
-
-def group_rounds(meetings: Sequence[tuple[int, Sequence[int]]]) -> dict[int, list[Pair]]:
-    """Pairs per round from (round, member positions) meetings; trios and groups yield all their pairs."""
-    rounds: dict[int, list[Pair]] = defaultdict(list)
-    for r, members in meetings:
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                rounds[r].append((a, b))
-    return dict(rounds)

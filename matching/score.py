@@ -97,10 +97,6 @@ def pair_score(a: Profile, b: Profile, w: Weights = DEFAULT_WEIGHTS) -> float:
     return score
 
 
-def group_score(group: tuple[Profile, ...], w: Weights = DEFAULT_WEIGHTS) -> float:
-    return sum(pair_score(a, b, w) for a, b in combinations(group, 2))
-
-
 def _helps(giver: Profile, receiver: Profile) -> list[Help]:
     out: list[Help] = []
     for need in receiver.needs:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from matching.model import Instance, Meeting, Member, PairResult
 from matching.pairs import match_pairs
@@ -166,7 +166,3 @@ def svg_chart(rows: list[RoundRow]) -> str:
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{points}"/>')
     parts.append("</svg>\n")
     return "\n".join(parts)
-
-
-def with_round(instance: Instance, round_number: int) -> Instance:
-    return replace(instance, round=round_number)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -56,3 +60,18 @@ def test_planted_matching_is_found() -> None:
     mate, unsettled = assignment_matching(m, firsts, seconds, values)
     assert {(a, b) for a, b in enumerate(mate) if b > a} == planted
     assert unsettled == []
+
+
+def test_solver_does_not_loop_on_the_instance_that_hung_it() -> None:
+    """With fractional costs scipy's LAPJVsp looped forever on this instance (found by the test above); it
+    runs in a subprocess so that a regression fails on the timeout instead of hanging the suite."""
+    code = (
+        "import sys; sys.path.insert(0, 'tests/matching');"
+        "from test_assignment import candidates; from matching.assignment import assignment_matching;"
+        "print(assignment_matching(11, *candidates(924, 11, 0.7585294867874777))[0])"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    mate = ast.literal_eval(done.stdout.strip())
+    assert all(b == -1 or mate[b] == a for a, b in enumerate(mate)) and mate.count(-1) == 1
