@@ -31,7 +31,6 @@ class PairWeights:
     """Everything about members and history as arrays, prepared once per round."""
 
     def __init__(self, rules: Rules) -> None:
-        self.rules = rules
         self.n = n = rules.n
         self._weights = w = rules.weights
         profiles = rules.profiles
