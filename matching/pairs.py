@@ -37,7 +37,7 @@ CHAIN_DEPTH = 6
 TRIO_LEFTOVERS = 64  # members tried as the trio's extra person when the first choice means a repeat
 CHAIN_STEPS = 300  # chain steps explored per visit of a member (communities up to DENSE_UP_TO)
 CHAIN_STEPS_LARGE = 40
-DENSE_UP_TO = 2_500  # members; up to this every pair is weighed and the assignment relaxation starts
+DENSE_UP_TO = 2_500  # members; up to this every pair is weighed (one matrix), and improvement uses exact weights
 
 
 def match_pairs(instance: Instance, seed: int = 0, weights: Weights = DEFAULT_WEIGHTS) -> PairResult:
@@ -146,7 +146,7 @@ def _optimise(
 ) -> tuple[list[tuple[int, int]], tuple[int, int, int] | None]:
     """Maximum cardinality first, then fewest (and oldest) repeats, then score: candidate pairs (every pair
     weighed up to DENSE_UP_TO members, sampled pools above), the assignment relaxation over them split into
-    pairs, augmenting paths for whoever is left free, then improving chains."""
+    pairs (a greedy start above ASSIGNMENT_UP_TO), augmenting paths for whoever is left free, then improving chains."""
     order = list(eligible)
     rng.shuffle(order)
     weight_of: WeightOf
