@@ -30,7 +30,7 @@ from bot.handlers import (
 )
 from bot.i18n import LANGUAGES, Texts
 from bot.middlewares import DbSessionMiddleware, UserMiddleware
-from bot.telegram_retry import RetryAfterMiddleware
+from bot.telegram_retry import ReleaseConnectionMiddleware, RetryAfterMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ def create_bot(settings: Settings) -> Bot:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+    bot.session.middleware(ReleaseConnectionMiddleware())
     bot.session.middleware(RetryAfterMiddleware())
     return bot
 

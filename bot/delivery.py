@@ -120,8 +120,7 @@ class DeliveryStats:
     """Answers that could not be recorded because another worker had re-claimed the row."""
 
 
-async def enqueue(
-    session: AsyncSession,
+def outbox_values(
     *,
     chat_id: int,
     text: str,
@@ -129,14 +128,17 @@ async def enqueue(
     user_id: int | None = None,
     reply_markup: InlineKeyboardMarkup | dict[str, Any] | None = None,
     match_id: int | None = None,
-) -> OutboxMessage:
-    """Add a message to the caller's session; it is sent once the caller's transaction commits."""
+) -> dict[str, Any]:
+    """The columns of a pending message; it is sent once the transaction that inserts it commits."""
     if isinstance(reply_markup, InlineKeyboardMarkup):
         reply_markup = reply_markup.model_dump(mode="json", exclude_none=True)
-    row = OutboxMessage(
-        chat_id=chat_id, user_id=user_id, kind=kind, text=text, reply_markup=reply_markup, match_id=match_id,
-        status=OutboxStatus.PENDING, attempts=0, not_before=utcnow(),
-    )
+    return {"chat_id": chat_id, "user_id": user_id, "kind": kind, "text": text, "reply_markup": reply_markup,
+            "match_id": match_id, "status": OutboxStatus.PENDING, "attempts": 0, "not_before": utcnow()}
+
+
+async def enqueue(session: AsyncSession, **message: Any) -> OutboxMessage:
+    """Add a message (see `outbox_values`) to the caller's session and flush it."""
+    row = OutboxMessage(**outbox_values(**message))
     session.add(row)
     await session.flush()
     return row

@@ -10,6 +10,7 @@ from aiogram.types import TelegramObject
 from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.update_session import update_session
 from bot.i18n import Texts, pick_language
 from bot.services.users import ensure_user
 
@@ -21,7 +22,7 @@ class DbSessionMiddleware(BaseMiddleware):
         self.sessionmaker = sessionmaker
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self.sessionmaker() as session:
+        async with update_session(self.sessionmaker) as session:
             data["session"] = session
             return await handler(event, data)
 

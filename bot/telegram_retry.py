@@ -1,4 +1,5 @@
-"""Honour Telegram's 429 `retry_after` for every Bot API call the bot makes."""
+"""Request middlewares for every Bot API call the bot makes: no database connection held while waiting for
+Telegram, and Telegram's 429 `retry_after` honoured."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+
+from bot.db.update_session import release_connection
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -39,3 +42,17 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                 log.warning("429 on %s: waiting %s s", type(method).__name__, error.retry_after)
                 await asyncio.sleep(error.retry_after)
         raise AssertionError("unreachable")
+
+
+class ReleaseConnectionMiddleware(BaseRequestMiddleware):
+    """Ends the update's open read transaction before a Bot API call: a slow Telegram (or a 429 being slept
+    out) must not keep a pooled connection, or a crowd of updates queues behind it."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        await release_connection()
+        return await make_request(bot, method)

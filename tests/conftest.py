@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,12 +19,19 @@ from tests.driver import Person
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.updates import TgUser, UpdateFactory
 
+# Fresh random examples every run and no example database in the clone: a property test asserts only what
+# the code guarantees, and an example found once becomes an explicit @example or a plain test.
+hypothesis.settings.register_profile("coffee", database=None)
+hypothesis.settings.load_profile("coffee")
+
 TEST_TOKEN = "123456:TEST-token-for-the-coffee-bot"
 
 
 @pytest.fixture(scope="session")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> MigratedTemplates:
-    return MigratedTemplates(tmp_path_factory.mktemp("db"))
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("db"))
+    yield templates
+    asyncio.run(templates.drop_postgres())
 
 
 @pytest.fixture(params=BACKENDS)

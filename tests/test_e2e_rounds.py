@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Block, Membership, MembershipStatus, OutboxMessage, OutboxStatus, Round
-from tests.databases import POSTGRES_URL
+from tests.databases import is_postgres
 from tests.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.updates import TgUser, UpdateFactory
@@ -59,7 +59,7 @@ async def test_round_on_start_survives_kill_9_mid_delivery(
 async def test_two_processes_on_one_postgresql_make_one_round(
     tg: FakeTelegram, database_url: str, tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    if database_url != POSTGRES_URL:
+    if not is_postgres(database_url):
         pytest.skip("two bot processes share a database only on PostgreSQL")
     seeded = await community_with_members(sessionmaker, 10)
     chats = seeded.member_telegram_ids

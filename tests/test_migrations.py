@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.base import Base
 from bot.db.migrate import alembic_config
-from tests.databases import POSTGRES_URL
+from tests.databases import is_postgres
 
 
 def _diff(connection: Any) -> list[Any]:
@@ -34,9 +34,9 @@ async def _tables(engine: AsyncEngine) -> set[str]:
 
 
 async def test_stairway_on_postgresql(engine: AsyncEngine, database_url: str) -> None:
-    if database_url != POSTGRES_URL:
+    if not is_postgres(database_url):
         pytest.skip("the stairway runs on PostgreSQL; every SQLite test starts from upgraded migrations")
-    config = alembic_config(POSTGRES_URL)
+    config = alembic_config(database_url)
     revisions = list(ScriptDirectory.from_config(config).walk_revisions("base", "heads"))
     await asyncio.to_thread(command.downgrade, config, "base")
     for revision in reversed(revisions):

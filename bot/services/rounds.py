@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -21,12 +23,14 @@ from bot.db.models import (
     MatchMember,
     Membership,
     MembershipStatus,
+    OutboxMessage,
     Round,
     RoundLeftOut,
     User,
 )
-from bot.delivery import enqueue
-from bot.i18n import Texts
+from bot.db.update_session import release_connection
+from bot.delivery import enqueue, outbox_values
+from bot.i18n import Html, Texts
 from bot.services.schedule import Schedule, period_key
 from matching import Instance, Meeting, Member, PairResult, PairStats, Reasons, form_groups, match_pairs
 from matching import Match as EngineMatch
@@ -102,7 +106,12 @@ def seed_for(community: Community, period: str) -> int:
 
 
 async def create_round(session: AsyncSession, community: Community, period: str, now: datetime) -> RoundSummary | None:
-    """Match the community for `period`. None when that period already has a round (any process)."""
+    """Match the community for `period`. None when that period already has a round (any process).
+
+    The engine runs in a thread with no connection held, everything is rendered before the first write, and
+    the round is written in a handful of bulk inserts: on SQLite the write lock of a 2,000-member round lasts
+    under a second instead of seven, so newcomers answering the questionnaire meanwhile are not kept waiting.
+    """
     if await session.scalar(select(Round.id).where(Round.community_id == community.id, Round.period == period)):
         return None
     people = await eligible_members(session, community, now)
@@ -112,36 +121,25 @@ async def create_round(session: AsyncSession, community: Community, period: str,
         members=tuple(engine_member(user) for user in people), history=tuple(history),
         blocked=tuple(await blocked_pairs(session, list(by_id))), round=number,
     )
-    result = match_round(instance, community.round_group_size, seed_for(community, period))
+    await release_connection(session)  # the engine can take a while: no connection held meanwhile
+    result = await asyncio.to_thread(match_round, instance, community.round_group_size, seed_for(community, period))
     schedule = Schedule.of(community)
     checkin_due = now + timedelta(days=max(1, schedule.period_days - 1))
     reminder_due = now + timedelta(days=community.reminder_days)
-    new_round = Round(
+    new_round: dict[str, Any] = dict(
         community_id=community.id, period=period, created_at=now, checkin_due_at=checkin_due,
         reminder_due_at=reminder_due if reminder_due < checkin_due else None,
     )
-    session.add(new_round)
+    planned = [plan_match(community, engine_match, by_id) for engine_match in result.matches]
+    left_out = [(by_id[left.id], left.reason) for left in result.unmatched]
     try:
-        await session.flush()
+        round_id = await write_round(session, new_round, planned, left_out, community.name)
     except IntegrityError:  # another process created this period's round first (between the check and here)
-        await session.rollback()
-        return None
-    for engine_match in result.matches:
-        await add_match(session, new_round, community, engine_match, by_id)
-    for left in result.unmatched:
-        session.add(RoundLeftOut(round_id=new_round.id, user_id=left.id, reason=left.reason))
-        person = by_id[left.id]
-        texts = Texts(person.language)
-        await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="left_out",
-                      text=render.left_out(texts, community.name, left.reason))
-    try:
-        await session.commit()
-    except IntegrityError:  # another process created this period's round first
         await session.rollback()
         return None
     sizes = Counter(len(match.members) for match in result.matches)
     log.info("round %s of community %s: %s matches", period, community.id, len(result.matches))
-    return RoundSummary(new_round.id, sizes[2], sizes[3], len(result.unmatched),
+    return RoundSummary(round_id, sizes[2], sizes[3], len(result.unmatched),
                         sum(count for size, count in sizes.items() if size > 3))
 
 
@@ -159,21 +157,67 @@ def match_round(instance: Instance, group_size: int, seed: int) -> PairResult:
                                                                      seconds=formed.seconds, strategy="groups"))
 
 
+@dataclass(frozen=True)
+class PlannedMatch:
+    """A match ready to write: its columns, its members, and each member's rendered intro."""
+
+    values: dict[str, Any]
+    intros: list[tuple[User, Html]]
+
+
+def plan_match(community: Community, engine_match: EngineMatch, by_id: dict[int, User]) -> PlannedMatch:
+    writer = first_writer(engine_match)
+    reasons = asdict(engine_match.reasons)
+    people = [by_id[member_id] for member_id in engine_match.members]
+    intros = []
+    for person in people:
+        partners = [other for other in people if other.id != person.id]
+        intros.append((person, render.intro(Texts(person.language), community.name, person, partners, reasons,
+                                            writer)))
+    return PlannedMatch({"reasons": reasons, "is_repeat": engine_match.repeat, "first_writer_id": writer}, intros)
+
+
+async def write_round(session: AsyncSession, new_round: dict[str, Any], planned: list[PlannedMatch],
+                      left_out: list[tuple[User, str]], community_name: str) -> int:
+    """Insert the round, its matches, members, left-out members and all their messages, then commit.
+
+    Core bulk inserts: the ORM needs seconds for a 2,000-member round, and on SQLite that is how long every
+    other writer would wait."""
+    round_id: int = (await session.execute(insert(Round).values(new_round).returning(Round.id))).scalar_one()
+    match_ids: list[int] = []
+    if planned:
+        await session.execute(insert(Match), [{**plan.values, "round_id": round_id} for plan in planned])
+        # Each member is in one match per round, so the first writer names the match (no per-row RETURNING).
+        by_writer = dict((await session.execute(
+            select(Match.first_writer_id, Match.id).where(Match.round_id == round_id))).tuples().all())
+        match_ids = [by_writer[plan.values["first_writer_id"]] for plan in planned]
+    members = [{"match_id": match_id, "user_id": person.id}
+               for match_id, plan in zip(match_ids, planned, strict=True) for person, _ in plan.intros]
+    messages = [outbox_values(chat_id=person.telegram_id or 0, user_id=person.id, kind="intro", text=text,
+                              match_id=match_id)
+                for match_id, plan in zip(match_ids, planned, strict=True) for person, text in plan.intros]
+    messages += [outbox_values(chat_id=person.telegram_id or 0, user_id=person.id, kind="left_out",
+                               text=render.left_out(Texts(person.language), community_name, reason))
+                 for person, reason in left_out]
+    for table, rows in ((MatchMember, members), (OutboxMessage, messages), (RoundLeftOut, [
+        {"round_id": round_id, "user_id": person.id, "reason": reason} for person, reason in left_out
+    ])):
+        if rows:
+            await session.execute(insert(table), rows)
+    await session.commit()
+    return round_id
+
+
 async def add_match(
     session: AsyncSession, in_round: Round, community: Community, engine_match: EngineMatch, by_id: dict[int, User]
 ) -> Match:
-    """Persist one match and queue one intro per member, each naming every partner."""
-    writer = first_writer(engine_match)
-    match = Match(round_id=in_round.id, reasons=asdict(engine_match.reasons), is_repeat=engine_match.repeat,
-                  first_writer_id=writer)
+    """Persist one match into an existing round and queue its intros (a replacement partner)."""
+    plan = plan_match(community, engine_match, by_id)
+    match = Match(round_id=in_round.id, **plan.values)
     session.add(match)
     await session.flush()
-    people = [by_id[member_id] for member_id in engine_match.members]
-    for person in people:
-        session.add(MatchMember(match_id=match.id, user_id=person.id))
-    for person in people:
-        partners = [other for other in people if other.id != person.id]
-        text = render.intro(Texts(person.language), community.name, person, partners, match.reasons, writer)
+    session.add_all([MatchMember(match_id=match.id, user_id=person.id) for person, _ in plan.intros])
+    for person, text in plan.intros:
         await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="intro", text=text,
                       match_id=match.id)
     return match

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from matching.assignment import assignment_matching
+from matching.assignment import COST_SCALE, assignment_matching
 
 
 def candidates(seed: int, m: int, density: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -27,6 +27,7 @@ def candidates(seed: int, m: int, density: float) -> tuple[np.ndarray, np.ndarra
 
 @settings(max_examples=150, deadline=None)
 @given(seed=st.integers(0, 2**32), m=st.integers(0, 14), density=st.floats(0.0, 1.0))
+@example(seed=8, m=8, density=1.0)  # 33.59207 against the exact 33.59510: within the rounding guarantee
 def test_a_matching_over_candidates_and_near_exact(seed: int, m: int, density: float) -> None:
     firsts, seconds, values = candidates(seed, m, density)
     mate, unsettled = assignment_matching(m, firsts, seconds, values)
@@ -44,7 +45,9 @@ def test_a_matching_over_candidates_and_near_exact(seed: int, m: int, density: f
     best = sum(weight[frozenset(p)] for p in exact)
     got = sum(weight[frozenset((a, b))] for a, b in enumerate(mate) if b > a)
     if not unsettled:  # all 2-cycles: the relaxation's optimum is a perfect matching, so the best perfect one
-        assert len(exact) == m // 2 and got >= best - 1e-6  # a perfect matching, and the heaviest one
+        # Costs are rounded to 1/COST_SCALE: each of the m arcs may be off by half a step, and a pair is two
+        # arcs, so the matching is the heaviest one up to m / (2 * COST_SCALE).
+        assert len(exact) == m // 2 and got >= best - m / (2 * COST_SCALE) - 1e-9
 
 
 def test_planted_matching_is_found() -> None:
