@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings
 from bot.db.engine import create_engine, create_sessionmaker
-from tests.databases import BACKENDS, MigratedTemplates, empty_all_tables
-from tests.driver import Person
+from tests.support.databases import BACKENDS, MigratedTemplates, empty_all_tables
+from tests.support.driver import Person
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.process import TEST_TOKEN
 from tests.support.updates import TgUser, UpdateFactory
 
 # Fresh random examples every run and no example database in the clone: a property test asserts only what
@@ -24,7 +25,6 @@ from tests.support.updates import TgUser, UpdateFactory
 hypothesis.settings.register_profile("coffee", database=None)
 hypothesis.settings.load_profile("coffee")
 
-TEST_TOKEN = "123456:TEST-token-for-the-coffee-bot"
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,9 @@ from aiogram import Bot, Dispatcher
 
 from bot.i18n import Texts
 from tests.conftest import PersonFactory
-from tests.driver import Person
+from tests.support.driver import Person
 from tests.support.fake_telegram import FakeTelegram
-from tests.test_onboarding import create_community
+from tests.support.journeys import create_community
 
 CROWD = 100
 

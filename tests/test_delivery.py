@@ -24,8 +24,8 @@ from bot.db.base import utcnow
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import OutboxMessage, OutboxStatus
 from bot.delivery import DeliverySettings, DeliveryWorker, enqueue
-from tests.conftest import TEST_TOKEN
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.process import TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = DeliverySettings(rate_per_second=200, per_chat_interval=0.05, backoff_base=0.02, max_attempts=4,

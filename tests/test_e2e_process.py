@@ -6,58 +6,16 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_TOKEN
-from tests.support.fake_telegram import FakeTelegram, SentMessage
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.process import Client, bot_process
 from tests.support.updates import TgUser, UpdateFactory
 
 pytestmark = pytest.mark.e2e
 GROUP = -100777
-
-
-@asynccontextmanager
-async def bot_process(
-    tg: FakeTelegram, database_url: str, workdir: Path, **extra_env: str
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    env = tg.subprocess_env(BOT_TOKEN=TEST_TOKEN, DATABASE_URL=database_url, LOG_LEVEL="INFO", **extra_env)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=workdir, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-        output, _ = await process.communicate()
-        assert b"Traceback" not in output, output.decode()
-
-
-class Client:
-    """A person using Telegram: updates go into the fake server's getUpdates queue."""
-
-    def __init__(self, tg: FakeTelegram, updates: UpdateFactory, user: TgUser) -> None:
-        self.tg, self.updates, self.user = tg, updates, user
-
-    async def say(self, text: str, contains: str) -> SentMessage:
-        mark = self.tg.mark()
-        self.tg.push_update(self.updates.message(self.user, text))
-        return await self.tg.wait_for_message(self.user.id, contains=contains, after=mark, timeout=20)
-
-    async def press(self, button: str, contains: str) -> SentMessage:
-        mark = self.tap(button)
-        return await self.tg.wait_for_message(self.user.id, contains=contains, after=mark, timeout=20)
-
-    def tap(self, button: str) -> int:
-        mark = self.tg.mark()
-        message = next(m for m in reversed(self.tg.messages(self.user.id)) if button in m.button_texts)
-        self.tg.push_update(self.updates.callback_from_button(self.user, message, button))
-        return mark
 
 
 async def test_join_from_group_button_with_a_restart_mid_questionnaire(

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Block, Membership, MembershipStatus, OutboxMessage, OutboxStatus, Round
-from tests.databases import is_postgres
-from tests.factories import ADMIN_TELEGRAM_ID, community_with_members
+from tests.support.databases import is_postgres
+from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.process import Client, bot_process
 from tests.support.updates import TgUser, UpdateFactory
-from tests.test_e2e_process import Client, bot_process
 
 pytestmark = pytest.mark.e2e
 FAST_LEASE = {"DELIVERY_LEASE_SECONDS": "9", "DELIVERY_RATE": "25"}

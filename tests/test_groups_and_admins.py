@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.db.models import Community
 from tests.conftest import PersonFactory
-from tests.driver import Person, plain
+from tests.support.driver import Person, plain
 from tests.support.fake_telegram import FakeTelegram
-from tests.test_onboarding import create_community
+from tests.support.journeys import create_community
 
 GROUP = -100123
 

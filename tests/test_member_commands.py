@@ -13,9 +13,9 @@ from bot.db.base import utcnow
 from bot.db.models import Community, FsmRecord, Membership, MembershipStatus, User
 from bot.i18n import Texts
 from tests.conftest import PersonFactory
-from tests.driver import Person, plain
+from tests.support.driver import Person, plain
 from tests.support.fake_telegram import FakeTelegram
-from tests.test_onboarding import create_community, fill_questionnaire
+from tests.support.journeys import create_community, fill_questionnaire
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.base import Base
 from bot.db.migrate import alembic_config
-from tests.databases import is_postgres
+from tests.support.databases import is_postgres
 
 
 def _diff(connection: Any) -> list[Any]:

@@ -7,29 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Community, Membership, MembershipStatus, User
 from tests.conftest import PersonFactory
-from tests.driver import Person, plain
-
-
-async def create_community(admin: Person, name: str = "Berlin Founders") -> str:
-    """/newcommunity; returns the invite code from the deep link in the reply."""
-    replies = await admin.say(f"/newcommunity {name}")
-    text = plain(replies)
-    assert "https://t.me/coffee_test_bot?start=" in text
-    return text.split("?start=")[1].split()[0]
-
-
-async def fill_questionnaire(member: Person, code: str, *, city: str = "Berlin") -> None:
-    await member.say(f"/start {code}")
-    await member.press("Keep “Alice Smith”")
-    await member.say("I run a small design studio and love meeting founders.")
-    await member.press("design")
-    await member.press("product")
-    await member.press("Done ➡️")
-    await member.say("Brand identity reviews and hiring designers")
-    await member.say("A technical co-founder for a side project")
-    await member.press("☕ In person")
-    await member.say(city)
-    await member.press(next(b for b in member.buttons() if b.startswith("🕒")))
+from tests.support.driver import Person, plain
+from tests.support.journeys import create_community
 
 
 async def test_admin_creates_community_and_person_joins_and_confirms(

@@ -11,8 +11,8 @@ from bot.app import create_dispatcher
 from bot.config import Settings
 from bot.db.models import FsmRecord, User
 from tests.conftest import PersonFactory
-from tests.driver import Person, plain
-from tests.test_onboarding import create_community
+from tests.support.driver import Person, plain
+from tests.support.journeys import create_community
 
 
 @pytest.fixture
@@ -175,7 +175,7 @@ async def test_restart_mid_questionnaire_resumes_at_the_same_question(
 async def test_edit_saved_profile_and_join_second_community(
     person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    from tests.test_onboarding import fill_questionnaire
+    from tests.support.journeys import fill_questionnaire
 
     olga = person(1, "Olga", username="olga")
     first = await create_community(olga, "Founders")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.base import utcnow
 from bot.db.models import Community
 from bot.services import rounds
-from tests.factories import community_with_members
+from tests.support.factories import community_with_members
 
 
 async def _writes_of_a_round(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],

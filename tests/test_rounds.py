@@ -13,19 +13,12 @@ from sqlalchemy.orm import selectinload
 
 from bot.db.base import utcnow
 from bot.db.models import Block, Community, MatchMember, Membership, MembershipStatus, Outcome, Round, User
-from bot.delivery import DeliverySettings, DeliveryWorker
-from bot.services import checkins, replacements, rounds
+from bot.services import checkins, rounds
 from tests.conftest import PersonFactory
-from tests.driver import Person, plain
-from tests.factories import ADMIN_TELEGRAM_ID, community_with_members
+from tests.support.driver import Person, plain
+from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
-
-FAST = DeliverySettings(per_chat_interval=0.0, rate_per_second=1000.0)
-
-
-async def deliver(bot: Bot, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    worker = DeliveryWorker(bot, sessionmaker, FAST, on_blocked=replacements.on_blocked)
-    return await worker.drain()
+from tests.support.journeys import deliver
 
 
 def intros(tg: FakeTelegram, chat_id: int) -> list[str]:

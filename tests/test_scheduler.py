@@ -13,8 +13,8 @@ from bot.db.models import Community, Frequency
 from bot.jobs import Jobs
 from bot.scheduler import RoundScheduler
 from bot.services.schedule import Schedule
-from tests.driver import Person, plain
-from tests.factories import ADMIN_TELEGRAM_ID, community_with_members
+from tests.support.driver import Person, plain
+from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.updates import TgUser, UpdateFactory
 

@@ -14,10 +14,10 @@ from bot.db.base import utcnow
 from bot.db.models import GroupSession, SessionGroup, SessionGroupMember, SessionRsvp, SessionStatus
 from bot.jobs import Jobs
 from tests.conftest import PersonFactory
-from tests.driver import Person, plain
-from tests.factories import ADMIN_TELEGRAM_ID, community_with_members
+from tests.support.driver import Person, plain
+from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
-from tests.test_rounds import deliver
+from tests.support.journeys import deliver
 
 
 async def create_session(admin: Person, *, size: str = "30", when_days: int = 7) -> None:
