@@ -7,7 +7,8 @@ import random
 from pathlib import Path
 
 from matching import Instance, PairResult
-from matching.rules import RECENCY, REPEAT, Rules
+from matching.rules import Rules
+from matching.score import RECENCY, REPEAT
 from matching.serialization import instance_from_dict
 from matching.simulate import generate_members, random_history
 

@@ -34,7 +34,7 @@ STAGES = {  # name printed -> function in matching.pairs (nested stages are incl
     "fill": "_fill",
     "improve": "improve",
     "trio": "_best_trio",
-    "results": "_match",
+    "results": "round_result",
 }
 
 

@@ -6,7 +6,6 @@ import gc
 import random
 import time
 from functools import cache
-from itertools import combinations
 
 import numpy as np
 
@@ -14,10 +13,11 @@ from matching.assignment import assignment_matching
 from matching.augment import augment_all
 from matching.candidates import Adjacency, adjacency, candidate_pairs
 from matching.improve import VISITS_PER_MEMBER, WeightOf, improve
-from matching.model import Instance, Match, PairResult, PairStats, Unmatched
-from matching.rules import REPEAT, Rules
+from matching.model import Instance, PairResult, Unmatched
+from matching.outcome import round_result
+from matching.rules import Rules
 from matching.schedule import best_factor, recognise
-from matching.score import DEFAULT_WEIGHTS, Weights, explain
+from matching.score import DEFAULT_WEIGHTS, REPEAT, Weights
 from matching.vectors import Floats, Ints, PairWeights
 
 POOL = 64  # sampled and scored candidates per member on large communities …
@@ -77,37 +77,7 @@ def _match_pairs(instance: Instance, seed: int, weights: Weights) -> PairResult:
         for i in eligible
         if i not in matched
     ]
-    scores = _scores(rules, pair_weights, groups)
-    matches = sorted((_match(rules, g, scores) for g in groups), key=lambda m: m.members)
-    repeats = sum(1 for g in groups for a, b in combinations(g, 2) if rules.met(a, b))
-    stats = PairStats(
-        repeats=repeats,
-        score=round(sum(m.score for m in matches), 6),
-        seconds=round(time.perf_counter() - started, 6),
-        strategy=strategy,
-    )
-    return PairResult(tuple(matches), tuple(sorted(unmatched, key=lambda u: u.id)), stats)
-
-
-def _scores(rules: Rules, weights: PairWeights | None, groups: list[tuple[int, ...]]) -> dict[tuple[int, int], float]:
-    """Score of every pair inside the groups (vectorised when the arrays are already built)."""
-    pairs = [(a, b) for g in groups for a, b in combinations(sorted(g), 2)]
-    if weights is None or not pairs:
-        return {(a, b): rules.score(a, b) for a, b in pairs}
-    firsts = np.array([a for a, _ in pairs], dtype=np.int64)
-    seconds = np.array([b for _, b in pairs], dtype=np.int64)
-    return dict(zip(pairs, weights.scores(firsts, seconds).tolist(), strict=True))
-
-
-def _match(rules: Rules, group: tuple[int, ...], scores: dict[tuple[int, int], float]) -> Match:
-    group = tuple(sorted(group))
-    profiles = tuple(rules.profiles[i] for i in group)
-    return Match(
-        members=tuple(rules.ids[i] for i in group),
-        repeat=any(rules.met(a, b) for a, b in combinations(group, 2)),
-        score=round(sum(scores[a, b] for a, b in combinations(group, 2)), 6),
-        reasons=explain(profiles),
-    )
+    return round_result(rules, pair_weights, groups, unmatched, strategy, started)
 
 
 def _continue_schedule(
@@ -182,7 +152,7 @@ def _optimise(
         augment_all(full_adj, mate, order, limit)
         del full_adj
         if not complete:
-            _fill(rules, mate, [i for i in order if mate[i] == -1], adj)
+            _fill(rules, weights, mate, [i for i in order if mate[i] == -1], adj)
 
     # Only some members need a look: those the assignment left unsettled or augmenting moved, and whoever
     # could take a member still free (with its partner): the 2-cycles are otherwise locally optimal.
@@ -241,7 +211,7 @@ def _all_pairs(weights: PairWeights, order: list[int]) -> tuple[Ints, Ints, Floa
     return positions[firsts[allowed]], positions[seconds[allowed]], values[allowed], weight_of
 
 
-def _fill(rules: Rules, mate: list[int], free: list[int], adj: Adjacency) -> None:
+def _fill(rules: Rules, weights: PairWeights, mate: list[int], free: list[int], adj: Adjacency) -> None:
     """Members the bounded searches over candidate edges left free, paired through any allowed pair: first
     with each other (best weight), then by a length-3 alternating path u – a = b – v that lets u take a and
     b take v. The allowed graph is almost complete, so this restores maximum cardinality in practice; who
@@ -249,20 +219,29 @@ def _fill(rules: Rules, mate: list[int], free: list[int], adj: Adjacency) -> Non
     free = [u for u in free if mate[u] == -1]
     while len(free) >= 2:
         u = free.pop(0)
-        options = rules.weights_from(u, free)
+        options = _weights_from(weights, u, free)
         if options:
             w, v = max(options)
             mate[u], mate[v] = v, u
             adj[u][v] = adj[v][u] = w
             free.remove(v)
             continue
-        if not _three_path(rules, mate, u, free, adj):
+        if not _three_path(rules, weights, mate, u, free, adj):
             continue  # u stays free; the others may still pair among themselves
         free = [x for x in free if mate[x] == -1]
 
 
-def _three_path(rules: Rules, mate: list[int], u: int, free: list[int], adj: Adjacency) -> bool:
-    partners = sorted(((w, a) for w, a in rules.weights_from(u, range(rules.n)) if mate[a] != -1), reverse=True)
+def _weights_from(weights: PairWeights, u: int, others: list[int]) -> list[tuple[float, int]]:
+    """(weight, v) for every allowed partner v of u among `others`."""
+    found = weights.pairs(np.full(len(others), u, dtype=np.int64), np.array(others, dtype=np.int64)).tolist()
+    return [(w, v) for w, v in zip(found, others, strict=True) if w == w]  # NaN: forbidden
+
+
+def _three_path(
+    rules: Rules, weights: PairWeights, mate: list[int], u: int, free: list[int], adj: Adjacency
+) -> bool:
+    partners = sorted(((w, a) for w, a in _weights_from(weights, u, list(range(rules.n))) if mate[a] != -1),
+                      reverse=True)
     for v in free:
         for w_ua, a in partners:
             b = mate[a]

@@ -1,12 +1,30 @@
-"""Compatibility of two (or three) members: shared interests, give ↔ need, format/city, time zone, language."""
+"""The one definition of how two members fit: whether they can meet at all, how compatible they are, and
+what an earlier meeting costs. Everything else computes these same numbers faster:
+
+* `can_meet` — the hard rule of place and format (blocks are per instance and live in `Rules`);
+* `pair_score` — compatibility: shared interests, give ↔ need, format/city, time zone, language;
+* `repeat_cost` — what meeting again costs, by how long ago the pair last met.
+
+`Rules.weight(i, j)` (`matching/rules.py`) is `pair_score − repeat_cost` for two members of an instance, and
+`None`-free only where `Rules.allowed`; `PairWeights` (`matching/vectors.py`) computes the same weights in
+bulk with numpy. `tests/matching/test_score.py` checks both against these functions with Hypothesis.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations, permutations
 
+import numpy as np
+import numpy.typing as npt
+
 from matching.model import Help, Member, Reasons
 from matching.text import Phrase, phrases, tag
+
+# Weight offsets that make the optimiser lexicographic: first as few repeats as possible, then the repeats
+# that met longest ago, then the compatibility score (which stays well below RECENCY).
+REPEAT = 1000.0
+RECENCY = 500.0
 
 
 @dataclass(frozen=True)
@@ -15,11 +33,16 @@ class Weights:
     max_interests: int = 3  # … counting at most this many
     help: float = 2.0  # per need fully answered by the other's offer (half of it scaled when partly answered)
     max_help: float = 4.0  # per direction
-    format_ok: float = 0.5  # formats can meet (not online-only with offline-only)
+    format_ok: float = 0.5  # formats can meet (every allowed pair; kept so scores stay comparable)
     same_city: float = 1.0  # same city and both can meet in person
     timezone: float = 0.5  # scaled down linearly to 0 at `timezone_span` minutes apart
     timezone_span: int = 480
     language: float = 1.0  # at least one language in common
+
+    def most(self) -> float:
+        """The highest score a pair can get."""
+        return (self.interest * self.max_interests + 2 * self.max_help + self.format_ok + self.same_city
+                + self.timezone + self.language)
 
 
 DEFAULT_WEIGHTS = Weights()
@@ -62,39 +85,64 @@ def profile(member: Member) -> Profile:
     )
 
 
-def forbidden_by_place(a: Profile, b: Profile) -> bool:
-    """Hard rule: both want to meet only in person, in different cities."""
-    return a.offline_only and b.offline_only and a.city is not None and b.city is not None and a.city != b.city
+def formats_meet(a: Profile, b: Profile) -> bool:
+    """Not one online-only with one in-person-only."""
+    return {a.member.format, b.member.format} != {"online", "offline"}
 
 
-def _help_value(giver: Profile, receiver: Profile, w: Weights) -> float:
+def can_meet(a: Profile, b: Profile) -> bool:
+    """Hard rule: the formats meet, and two in-person-only members are not in two different known cities."""
+    far = a.offline_only and b.offline_only and a.city is not None and b.city is not None and a.city != b.city
+    return formats_meet(a, b) and not far
+
+
+def need_credit(common: int, size: int, w: Weights) -> float:
+    """What an offer holding `common` of the `size` stems of one need phrase is worth to it (common > 0)."""
+    return w.help if common == size else w.help * 0.5 * common / size
+
+
+def need_credits(common: npt.NDArray[np.float64], size: npt.NDArray[np.float64], w: Weights) -> npt.NDArray[np.float64]:
+    """`need_credit` element by element: the same IEEE operations, so the same bits."""
+    return np.where(common == size, w.help, w.help * 0.5 * common / size)
+
+
+def help_value(giver: Profile, receiver: Profile, w: Weights) -> float:
+    """How much the giver's offer answers the receiver's needs, at most `max_help`."""
     if giver.offer_stems.isdisjoint(receiver.need_stems):
         return 0.0
     total = 0.0
     for need in receiver.needs:
         common = len(need.stems & giver.offer_stems)
         if common:
-            total += w.help if common == len(need.stems) else w.help * 0.5 * common / len(need.stems)
+            total += need_credit(common, len(need.stems), w)
     return min(total, w.max_help)
 
 
-def _formats_meet(a: Profile, b: Profile) -> bool:
-    return {a.member.format, b.member.format} != {"online", "offline"}
+def timezone_value(a: int | None, b: int | None, w: Weights) -> float:
+    if a is None or b is None:
+        return 0.0
+    return w.timezone * max(0.0, 1.0 - abs(a - b) / w.timezone_span)
 
 
 def pair_score(a: Profile, b: Profile, w: Weights = DEFAULT_WEIGHTS) -> float:
+    """Compatibility of two members (symmetric, ≥ 0); meaningful for any two, allowed or not."""
     score = w.interest * min(len(a.interests & b.interests), w.max_interests)
-    score += _help_value(a, b, w) + _help_value(b, a, w)
-    if _formats_meet(a, b):
+    score += help_value(a, b, w) + help_value(b, a, w)
+    if formats_meet(a, b):
         score += w.format_ok
         if a.city is not None and a.city == b.city and a.in_person and b.in_person:
             score += w.same_city
-    ta, tb = a.member.utc_offset, b.member.utc_offset
-    if ta is not None and tb is not None:
-        score += w.timezone * max(0.0, 1.0 - abs(ta - tb) / w.timezone_span)
+    score += timezone_value(a.member.utc_offset, b.member.utc_offset, w)
     if not a.languages.isdisjoint(b.languages):
         score += w.language
     return score
+
+
+def repeat_cost(last_met: int | None, now: int) -> float:
+    """0 for a pair that never met; otherwise REPEAT plus a recency term that shrinks as the meeting ages."""
+    if last_met is None:
+        return 0.0
+    return REPEAT + RECENCY / max(1, now - last_met)
 
 
 def _helps(giver: Profile, receiver: Profile) -> list[Help]:
@@ -115,7 +163,7 @@ def _stem_of(word: str) -> str:
 
 
 def explain(group: tuple[Profile, ...]) -> Reasons:
-    """Why these people were matched, as plain data for the intro message."""
+    """Why these people were matched (a pair, a trio or a small group), as plain data for the intro."""
     counts: dict[str, int] = {}
     for p in group:
         for t in p.interests:
@@ -124,7 +172,7 @@ def explain(group: tuple[Profile, ...]) -> Reasons:
     helps = [h for giver, receiver in permutations(group, 2) for h in _helps(giver, receiver)]
     cities = {p.city for p in group}
     city = group[0].member.city if len(cities) == 1 and None not in cities else None
-    compatible = all(_formats_meet(a, b) for a, b in combinations(group, 2))
+    compatible = all(can_meet(a, b) for a, b in combinations(group, 2))
     in_person = city is not None and compatible and all(p.in_person for p in group)
     languages = frozenset.intersection(*(p.languages for p in group))
     offsets = [p.member.utc_offset for p in group]

@@ -1,5 +1,12 @@
-"""Pair weights computed many at a time with numpy: the same numbers as `Rules.weight` (score minus repeat
-cost), for a whole matrix of pairs or a list of pairs, with NaN for a forbidden pair.
+"""Pair weights computed many at a time with numpy: the numbers of `Rules.weight` (score minus repeat cost,
+defined in `matching/score.py`) for a whole matrix of pairs or a list of pairs, with NaN exactly where
+`Rules.allowed` is false.
+
+Same numbers up to floating point: every term (a need's credit, the interest, format, city, time-zone and
+language parts, the repeat cost) is computed with the same IEEE operations as the definition, but the terms
+are added in another order, so a weight may differ from `Rules.weight` by the rounding of those additions:
+at most 2·γ(m)·T, where m is the number of terms (the need phrases of both members plus ten), T the sum of
+their absolute values and γ(m) = m·u / (1 − m·u) with u = 2⁻⁵³ (`rounding_bound`).
 
 The score splits into parts that vectorise: shared interests and shared languages are bit counts over
 packed bitmasks; give ↔ need is a sparse product of "what my offer is worth to each need phrase" with "which
@@ -16,7 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from matching.rules import RECENCY, REPEAT, Rules
+from matching.rules import Rules
+from matching.score import RECENCY, REPEAT, Profile, Weights, need_credits
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -41,7 +49,7 @@ class PairWeights:
         self.interests = _bitmasks(self.tags)
         language_ids: dict[str, int] = {}
         languages = _bitmasks([[language_ids.setdefault(x, len(language_ids)) for x in p.languages] for p in profiles])
-        self.help = _help_matrices(rules)
+        self.help = _help_matrices(profiles, w)
         self._credit, self._needs = self.help.credit, self.help.needs
         self._phrases = self._credit.shape[1]
         credit = self._credit.tocoo()
@@ -50,7 +58,7 @@ class PairWeights:
         self._credit_keys, self._credit_values = credit_keys[order], credit.data[order]
         self._max_help = w.max_help
 
-        cls = np.array(rules.cls, dtype=np.int64)
+        cls, classes = _classes(profiles)
         self.cls = cls
         city_ids: dict[str, int] = {}
         fmt = np.array([_FORMAT_CODES[p.member.format] for p in profiles], dtype=np.int8)
@@ -62,13 +70,13 @@ class PairWeights:
         self._fmt, self._offset, self._languages = fmt, offset, languages
         self.city, self.in_person = city, fmt != _ONLINE
         self._class_table: Floats | None = None
-        if rules.classes <= CLASS_TABLE_UP_TO:
-            first = np.full(rules.classes, -1, dtype=np.int64)
+        if classes <= CLASS_TABLE_UP_TO:
+            first = np.full(classes, -1, dtype=np.int64)
             first[cls[::-1]] = np.arange(n - 1, -1, -1)  # one member of each class (the first)
             self._class_table = self._class_part(first[:, None], first[None, :])
 
         self._met_keys = rules.last_met.keys
-        gap = np.maximum(1.0, rules.round - rules.last_met.rounds.astype(np.float64))
+        gap = np.maximum(1, rules.round - rules.last_met.rounds).astype(np.float64)  # as `score.repeat_cost`
         self._met_cost = REPEAT + RECENCY / gap
         # Both directions, so that a list of pairs grouped by its first member looks up in sorted order.
         both = np.concatenate([self._met_keys, self._met_keys % n * n + self._met_keys // n])
@@ -82,14 +90,16 @@ class PairWeights:
         self._blocked = np.sort(np.fromiter(rules.blocked, dtype=np.int64, count=len(rules.blocked)))
 
     def _class_part(self, a: npt.NDArray[Any], b: npt.NDArray[Any]) -> Floats:
-        """Format, city, time zone and language part for members a × b (broadcast); NaN where forbidden."""
+        """Format, city, time zone and language part for members a × b (broadcast); NaN where the formats or
+        places cannot meet (`score.can_meet`)."""
         w = self._weights
         fa, fb = self._fmt[a], self._fmt[b]
         ca, cb = self.city[a], self.city[b]
-        meet = ~(((fa == _ONLINE) & (fb == _OFFLINE)) | ((fa == _OFFLINE) & (fb == _ONLINE)))
+        clash = ((fa == _ONLINE) & (fb == _OFFLINE)) | ((fa == _OFFLINE) & (fb == _ONLINE))
+        far = (fa == _OFFLINE) & (fb == _OFFLINE) & (ca >= 0) & (cb >= 0) & (ca != cb)
         in_person = (fa != _ONLINE) & (fb != _ONLINE)
-        same_city = meet & in_person & (ca >= 0) & (ca == cb)
-        value = np.where(meet, w.format_ok, 0.0) + np.where(same_city, w.same_city, 0.0)
+        same_city = in_person & (ca >= 0) & (ca == cb)
+        value = w.format_ok + np.where(same_city, w.same_city, 0.0)
         distance = np.abs(self._offset[a] - self._offset[b])
         zone = w.timezone * np.maximum(0.0, 1.0 - distance / w.timezone_span)
         value = value + np.nan_to_num(zone, nan=0.0)
@@ -97,8 +107,7 @@ class PairWeights:
         for word in range(self._languages.shape[1]):
             shared |= (self._languages[a, word] & self._languages[b, word]) != 0
         value = value + np.where(shared, w.language, 0.0)
-        forbidden = (fa == _OFFLINE) & (fb == _OFFLINE) & (ca >= 0) & (cb >= 0) & (ca != cb)
-        return np.where(forbidden, np.nan, value)
+        return np.where(clash | far, np.nan, value)
 
     def _class_values(self, a: Ints, b: Ints) -> Floats:
         if self._class_table is not None:
@@ -250,19 +259,31 @@ class HelpMatrices:
     need_stems: sparse.csr_matrix  # [r, s]
 
 
-def _help_matrices(rules: Rules) -> HelpMatrices:
-    n, phrases = rules.n, len(rules.phrase_stems)
+def _classes(profiles: list[Profile]) -> tuple[Ints, int]:
+    """A class per member: members of one class (format, city, offset, languages) weigh alike towards anyone
+    apart from interests and give ↔ need."""
+    classes: dict[tuple[object, ...], int] = {}
+    cls = [classes.setdefault((p.member.format, p.city, p.member.utc_offset, p.languages), len(classes))
+           for p in profiles]
+    return np.array(cls, dtype=np.int64), len(classes)
+
+
+def _help_matrices(profiles: list[Profile], w: Weights) -> HelpMatrices:
+    n = len(profiles)
+    phrase_ids: dict[frozenset[str], int] = {}
+    need_ids = [[phrase_ids.setdefault(need.stems, len(phrase_ids)) for need in p.needs] for p in profiles]
+    phrases = len(phrase_ids)
     stem_ids: dict[str, int] = {}
     phrase_rows: list[int] = []
     phrase_cols: list[int] = []
-    for pid, phrase in enumerate(rules.phrase_stems):
+    for pid, phrase in enumerate(phrase_ids):
         for s in sorted(phrase):  # ids independent of string hashing: the same pools in every process
             phrase_rows.append(pid)
             phrase_cols.append(stem_ids.setdefault(s, len(stem_ids)))
     offer_rows: list[int] = []
     offer_cols: list[int] = []
-    for g, offer in enumerate(rules.offer):
-        for s in offer:
+    for g, p in enumerate(profiles):
+        for s in p.offer_stems:
             found = stem_ids.get(s)
             if found is not None:  # a stem in no need phrase is worth nothing
                 offer_rows.append(g)
@@ -274,11 +295,9 @@ def _help_matrices(rules: Rules) -> HelpMatrices:
     offers = sparse.csr_matrix((np.ones(len(offer_rows)), (offer_rows, offer_cols)), shape=(n, stems))
     common = (offers @ phrase_stems.T).tocoo()  # stems of phrase p in g's offer
     size = np.asarray(phrase_stems.sum(axis=1)).ravel()[common.col]
-    help_ = rules.weights.help
-    value = np.where(common.data == size, help_, help_ * 0.5 * common.data / size)
-    credit = sparse.csr_matrix((value, (common.row, common.col)), shape=(n, phrases))
-    need_rows = [r for r, ids in enumerate(rules.need_ids) for _ in ids]
-    need_cols = [pid for ids in rules.need_ids for pid in ids]
+    credit = sparse.csr_matrix((need_credits(common.data, size, w), (common.row, common.col)), shape=(n, phrases))
+    need_rows = [r for r, ids in enumerate(need_ids) for _ in ids]
+    need_cols = [pid for ids in need_ids for pid in ids]
     needs = sparse.csr_matrix((np.ones(len(need_rows)), (need_rows, need_cols)), shape=(n, phrases))
     full = common.data == size
     answers = sparse.csr_matrix((np.ones(int(full.sum())), (common.row[full], common.col[full])), shape=(n, phrases))

@@ -44,6 +44,8 @@ def allowed(instance: Instance, a: int, b: int) -> bool:
     x, y = by_id[a], by_id[b]
     if (a, b) in instance.blocked or (b, a) in instance.blocked:
         return False
+    if {x.format, y.format} == {"online", "offline"}:  # online-only with in-person-only
+        return False
     return not (x.format == y.format == "offline" and x.city and y.city and x.city != y.city)
 
 
@@ -158,3 +160,16 @@ def test_reasons_say_who_helps_whom_with_what() -> None:
     assert reasons.shared_languages == ("ru",)
     assert reasons.timezone_difference == 60
     assert match.score > 0
+
+
+def test_online_only_and_in_person_only_never_meet() -> None:
+    members = (Member(1, format="online"), Member(2, format="offline", city="Berlin"),
+               Member(3, format="online"), Member(4, format="offline"))
+    result = match_pairs(Instance(members))
+    assert {m.members for m in result.matches} == {(1, 3), (2, 4)}
+    alone = match_pairs(Instance((Member(1, format="online"), Member(2, format="offline", city="Berlin"))))
+    assert not alone.matches
+    assert [(u.id, u.reason, u.text) for u in alone.unmatched] == [
+        (1, "no_compatible_partner", "meets only online and nobody else can meet online"),
+        (2, "no_compatible_partner", "meets only in person and nobody else can meet in Berlin"),
+    ]
