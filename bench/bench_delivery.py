@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import OutboxMessage, OutboxStatus
-from bot.delivery import DeliverySettings, DeliveryWorker
+from bot.outbox import DeliverySettings, DeliveryWorker
 from tests.support.fake_telegram import FakeTelegram
 
 TOKEN = "123456:BENCH-token-for-the-coffee-bot"

@@ -15,8 +15,8 @@ from bot.app import create_bot, create_dispatcher, register_commands
 from bot.config import Settings, SettingsError, load_settings
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import upgrade_to_head
-from bot.delivery import DeliverySettings, DeliveryWorker
 from bot.jobs import Jobs
+from bot.outbox import DeliverySettings, DeliveryWorker, wake_on_commit
 from bot.scheduler import RoundScheduler
 from bot.services import replacements
 
@@ -30,7 +30,8 @@ async def run(settings: Settings) -> None:
     worker = DeliveryWorker(bot, sessionmaker, DeliverySettings(
         rate_per_second=settings.delivery_rate, lease_seconds=settings.delivery_lease_seconds),
                             on_blocked=replacements.on_blocked)
-    jobs = Jobs(sessionmaker, worker)
+    wake_on_commit(sessionmaker, worker.wake)
+    jobs = Jobs(sessionmaker)
     scheduler = RoundScheduler(jobs.round, jobs.housekeeping, settings.housekeeping_seconds)
     dispatcher = create_dispatcher(settings, sessionmaker, worker=worker, scheduler=scheduler)
     worker_task: asyncio.Task[None] | None = None

@@ -28,8 +28,8 @@ from bot.handlers import (
     sessions,
     start,
 )
-from bot.i18n import LANGUAGES, Texts
 from bot.middlewares import DbSessionMiddleware, UserMiddleware
+from bot.presentation.texts import LANGUAGES, Texts
 from bot.telegram_retry import ReleaseConnectionMiddleware, RetryAfterMiddleware
 
 log = logging.getLogger(__name__)

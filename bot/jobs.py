@@ -1,4 +1,4 @@
-"""Scheduled work: each job opens its own session, calls services, and wakes the delivery worker."""
+"""Scheduled work: each job opens its own session and calls services; their commits wake the outbox."""
 
 from __future__ import annotations
 
@@ -9,20 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
 from bot.db.models import Community
-from bot.delivery import DeliveryWorker
 from bot.services import checkins, rounds, sessions
 
 log = logging.getLogger(__name__)
 
 
 class Jobs:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], worker: DeliveryWorker | None) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
-        self.worker = worker
-
-    def _wake(self) -> None:
-        if self.worker is not None:
-            self.worker.wake()
 
     async def communities(self) -> list[Community]:
         async with self.sessionmaker() as session:
@@ -34,8 +28,6 @@ class Jobs:
             if community is None:
                 return None
             summary = await rounds.run_due_round(session, community, utcnow())
-        if summary is not None:
-            self._wake()
         return summary
 
     async def catch_up(self) -> None:
@@ -56,5 +48,3 @@ class Jobs:
             for due in await sessions.sessions_due(session, now):
                 formed = await sessions.form_session_groups(session, due)
                 sent += formed.participants if formed else 0
-        if sent:
-            self._wake()

@@ -11,8 +11,9 @@ from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.update_session import update_session
-from bot.i18n import Texts, pick_language
-from bot.services.users import ensure_user
+from bot.presentation.texts import Texts, pick_language
+from bot.rights import TelegramGroupRights
+from bot.services.users import Caller, ensure_user
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -31,11 +32,14 @@ class UserMiddleware(BaseMiddleware):
     """Loads (or creates) the caller's row and picks their language for `texts`."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["group_rights"] = TelegramGroupRights(data["bot"])
         telegram_user: TelegramUser | None = data.get("event_from_user")
         if telegram_user is None or telegram_user.is_bot:
             data["texts"] = Texts(pick_language(None))
             return await handler(event, data)
-        user = await ensure_user(data["session"], telegram_user)
+        caller = Caller(telegram_user.id, telegram_user.username, telegram_user.full_name,
+                        telegram_user.language_code)
+        user = await ensure_user(data["session"], caller)
         data["user"] = user
         data["texts"] = Texts(user.language)
         return await handler(event, data)

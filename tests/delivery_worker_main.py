@@ -14,7 +14,7 @@ import os
 from bot.app import create_bot
 from bot.config import Settings
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.delivery import DeliverySettings, DeliveryWorker
+from bot.outbox import DeliverySettings, DeliveryWorker
 
 
 async def main() -> None:

@@ -7,7 +7,7 @@ import time
 
 from aiogram import Bot, Dispatcher
 
-from bot.i18n import Texts
+from bot.presentation.texts import Texts
 from tests.conftest import PersonFactory
 from tests.support.driver import Person
 from tests.support.fake_telegram import FakeTelegram

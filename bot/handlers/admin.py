@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.db.models import User
-from bot.i18n import Texts
-from bot.links import add_to_group_link, join_link
-from bot.render import member_line
+from bot.domain.rights import GroupAdminCheck
+from bot.presentation.links import add_to_group_link, join_link
+from bot.presentation.render import member_line
+from bot.presentation.texts import Texts
 from bot.scheduler import RoundScheduler
 from bot.services import communities
 
@@ -43,8 +44,9 @@ def setup() -> Router:
         ), disable_web_page_preview=True)
 
     @router.message(Command("invite"))
-    async def invite(message: Message, bot: Bot, session: AsyncSession, user: User, texts: Texts) -> None:
-        administered = await communities.administered_by(session, bot, user)
+    async def invite(message: Message, bot: Bot, session: AsyncSession, user: User, texts: Texts,
+                     group_rights: GroupAdminCheck) -> None:
+        administered = await communities.administered_by(session, group_rights, user)
         if not administered:
             await message.answer(texts("admin.none"))
             return
@@ -53,8 +55,9 @@ def setup() -> Router:
         await message.answer("\n".join(lines), disable_web_page_preview=True)
 
     @router.message(Command("members"))
-    async def members(message: Message, bot: Bot, session: AsyncSession, user: User, texts: Texts) -> None:
-        administered = await communities.administered_by(session, bot, user)
+    async def members(message: Message, session: AsyncSession, user: User, texts: Texts,
+                      group_rights: GroupAdminCheck) -> None:
+        administered = await communities.administered_by(session, group_rights, user)
         if not administered:
             await message.answer(texts("admin.none"))
             return

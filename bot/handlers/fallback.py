@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import Texts
+from bot.presentation.texts import Texts
 
 
 def setup() -> Router:

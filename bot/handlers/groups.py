@@ -7,11 +7,12 @@ from aiogram.filters import JOIN_TRANSITION, ChatMemberUpdatedFilter, Command, C
 from aiogram.types import ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards
 from bot.config import Settings
 from bot.db.models import Community, User
-from bot.i18n import Texts
-from bot.links import join_link
+from bot.domain.rights import GroupAdminCheck
+from bot.presentation import keyboards
+from bot.presentation.links import join_link
+from bot.presentation.texts import Texts
 from bot.scheduler import RoundScheduler
 from bot.services import communities
 
@@ -42,9 +43,9 @@ def setup() -> Router:
 
     @router.message(CommandStart(deep_link=True))
     async def link_existing(message: Message, command: CommandObject, bot: Bot, session: AsyncSession,
-                            user: User, texts: Texts) -> None:
+                            user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
         community = await communities.by_invite_code(session, command.args or "")
-        if community is None or not await communities.is_admin(session, bot, community, user):
+        if community is None or not await communities.is_admin(session, group_rights, community, user):
             await message.answer(texts("group.link_denied"))
             return
         if not await communities.link_group(session, community, message.chat.id):

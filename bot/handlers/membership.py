@@ -10,14 +10,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards
-from bot.callbacks import ALL_COMMUNITIES, DeleteCb, DismissCb, LanguageCb, LeaveCb, PauseCb, ResumeCb
 from bot.db.models import Membership, MembershipStatus, User
+from bot.domain import membership
+from bot.domain.membership import PauseLength
 from bot.handlers.replies import edit_or_send
-from bot.i18n import Texts
-from bot.render import membership_line
+from bot.presentation import keyboards
+from bot.presentation.callbacks import ALL_COMMUNITIES, DeleteCb, DismissCb, LanguageCb, LeaveCb, PauseCb, ResumeCb
+from bot.presentation.render import membership_line
+from bot.presentation.texts import Texts
 from bot.services import memberships, profiles, users
-from bot.services.memberships import PauseLength
 
 
 def names(chosen: Sequence[Membership]) -> str:
@@ -57,7 +58,7 @@ def setup() -> Router:
             await edit_or_send(query, bot, texts("pause.how_long_any"),
                                keyboards.pause_lengths(texts, callback_data.community_id))
             return
-        if PauseLength(callback_data.days) not in memberships.PAUSE_CHOICES:
+        if PauseLength(callback_data.days) not in membership.PAUSE_CHOICES:
             await query.answer(texts("button.stale"), show_alert=True)
             return
         paused = await memberships.pause(session, user, scope, PauseLength(callback_data.days))

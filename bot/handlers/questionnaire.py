@@ -12,13 +12,14 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards
-from bot.callbacks import ProfileEditCb, QuestionCb
 from bot.db.models import Community, User
-from bot.i18n import Texts
-from bot.render import profile_card
+from bot.domain import profile
+from bot.domain.profile import Draft, Step
+from bot.presentation import keyboards
+from bot.presentation.callbacks import ProfileEditCb, QuestionCb
+from bot.presentation.render import profile_card
+from bot.presentation.texts import Texts
 from bot.services import communities, profiles
-from bot.services.profiles import Draft, Step
 
 
 class Questionnaire(StatesGroup):
@@ -37,7 +38,7 @@ class Questionnaire(StatesGroup):
 
 STATE_OF: dict[Step, State] = {step: getattr(Questionnaire, step.value) for step in Step}
 STEP_OF: dict[str | None, Step] = {state.state: step for step, state in STATE_OF.items()}
-TEXT_STATES = [STATE_OF[step] for step in profiles.TEXT_LIMITS]
+TEXT_STATES = [STATE_OF[step] for step in profile.TEXT_LIMITS]
 BUTTON_STATES = [Questionnaire.interests, Questionnaire.format, Questionnaire.preview, Questionnaire.edit_menu]
 ACTION_STATE: dict[str, State | tuple[State, ...]] = {
     "keep": Questionnaire.name,
@@ -70,7 +71,7 @@ async def start(
 async def advance(bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
     data = await state.get_data()
     redo = Step(data["redo"]) if data.get("redo") else None
-    step = profiles.first_missing(data["draft"], bool(user.username), redo)
+    step = profile.first_missing(data["draft"], bool(user.username), redo)
     if step is None:
         await show_preview(bot, state, user, texts)
     else:
@@ -81,22 +82,22 @@ async def ask(bot: Bot, state: FSMContext, user: User, texts: Texts, step: Step)
     await state.set_state(STATE_OF[step])
     data = await state.get_data()
     draft: Draft = data["draft"]
-    number, total = profiles.position(step, draft, bool(user.username))
+    number, total = profile.position(step, draft, bool(user.username))
     header = texts("q.progress", number=number, total=total)
     markup = None
     extra: dict[str, Any] = {}
-    if step in profiles.TEXT_LIMITS:
-        low, high = profiles.TEXT_LIMITS[step]
+    if step in profile.TEXT_LIMITS:
+        low, high = profile.TEXT_LIMITS[step]
         extra = {"low": low, "high": high}
     if step is Step.NAME:
         markup = keyboards.keep_name(texts, user.first_name or "") if user.first_name else None
     elif step is Step.INTERESTS:
         markup = keyboards.interests(texts, data["tags"], draft.get("interests") or [])
-        extra = {"most": profiles.MAX_INTERESTS}
+        extra = {"most": profile.MAX_INTERESTS}
     elif step is Step.FORMAT:
         markup = keyboards.meeting_format(texts)
     elif step is Step.TIMEZONE:
-        city_zone = profiles.parse_timezone(draft.get("city") or "")
+        city_zone = profile.parse_timezone(draft.get("city") or "")
         markup = keyboards.timezones(city_zone if city_zone and "/" in city_zone.name else None)
     elif step is Step.CONTACT:
         markup = keyboards.contact(texts)
@@ -107,7 +108,7 @@ async def ask(bot: Bot, state: FSMContext, user: User, texts: Texts, step: Step)
 
 def _current_value(texts: Texts, step: Step, draft: Draft) -> str:
     value = draft.get(step.value)
-    if step in profiles.TEXT_LIMITS and value:
+    if step in profile.TEXT_LIMITS and value:
         return "\n\n" + texts("q.current", value=value)
     return ""
 
@@ -136,7 +137,7 @@ async def reask(bot: Bot, state: FSMContext, user: User, texts: Texts, notice: s
 async def show_edit_menu(bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
     await state.set_state(Questionnaire.edit_menu)
     draft = (await state.get_data())["draft"]
-    steps = [step for step in Step if profiles.applies(step, draft, bool(user.username))]
+    steps = [step for step in Step if profile.applies(step, draft, bool(user.username))]
     await bot.send_message(
         user.telegram_id or 0, texts("preview.pick_field"),
         reply_markup=keyboards.edit_fields(texts, steps, in_questionnaire=True),
@@ -172,9 +173,9 @@ def setup() -> Router:
     @router.message(StateFilter(*TEXT_STATES), F.text)
     async def text_answer(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
         step = STEP_OF[await state.get_state()]
-        check = profiles.check_text(step, message.text or "")
+        check = profile.check_text(step, message.text or "")
         if check.value is None:
-            low, high = profiles.TEXT_LIMITS[step]
+            low, high = profile.TEXT_LIMITS[step]
             notice = texts(check.problem or "q.error.empty", low=low, high=high, length=check.length)
             await reask(bot, state, user, texts, notice)
             return
@@ -183,7 +184,7 @@ def setup() -> Router:
 
     @router.message(Questionnaire.timezone, F.text)
     async def timezone_answer(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
-        answer = profiles.parse_timezone(message.text or "")
+        answer = profile.parse_timezone(message.text or "")
         if answer is None:
             await reask(bot, state, user, texts, texts("q.timezone.unknown"))
             return
@@ -223,7 +224,7 @@ def setup() -> Router:
             await query.answer(texts("button.stale"), show_alert=True)
             return
         await query.answer()
-        await start(bot, state, session, user, texts, None, profiles.draft_from(user), redo=step)
+        await start(bot, state, session, user, texts, None, profile.draft_from(user), redo=step)
 
     return router
 
@@ -238,7 +239,7 @@ def _step_or_none(value: str) -> Step | None:
 async def _keep_name(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
                      session: AsyncSession, user: User, texts: Texts) -> None:
     await query.answer()
-    check = profiles.check_text(Step.NAME, user.first_name or "")
+    check = profile.check_text(Step.NAME, user.first_name or "")
     if check.value is None:
         await reask(bot, state, user, texts, texts("q.error.empty"))
         return
@@ -256,8 +257,8 @@ async def _toggle_tag(query: CallbackQuery, value: str, bot: Bot, state: FSMCont
     tag, chosen = tags[int(value)], list(data["draft"].get("interests") or [])
     if tag in chosen:
         chosen.remove(tag)
-    elif len(chosen) >= profiles.MAX_INTERESTS:
-        await query.answer(texts("q.interests.too_many", most=profiles.MAX_INTERESTS), show_alert=True)
+    elif len(chosen) >= profile.MAX_INTERESTS:
+        await query.answer(texts("q.interests.too_many", most=profile.MAX_INTERESTS), show_alert=True)
         return
     else:
         chosen.append(tag)
@@ -292,11 +293,11 @@ async def _format(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
 async def _offset(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
                   session: AsyncSession, user: User, texts: Texts) -> None:
     minutes = int(value) if value.lstrip("-").isdigit() else None
-    if minutes not in profiles.OFFSET_CHOICES:
+    if minutes not in profile.OFFSET_CHOICES:
         await query.answer(texts("button.stale"), show_alert=True)
         return
     await query.answer()
-    await store(state, Step.TIMEZONE, timezone=profiles.offset_name(minutes), utc_offset=minutes)
+    await store(state, Step.TIMEZONE, timezone=profile.offset_name(minutes), utc_offset=minutes)
     await advance(bot, state, user, texts)
 
 
@@ -306,7 +307,7 @@ async def _zone(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
         await query.answer(texts("button.stale"), show_alert=True)
         return
     await query.answer()
-    answer = profiles.zone_answer(value)
+    answer = profile.zone_answer(value)
     await store(state, Step.TIMEZONE, timezone=answer.name, utc_offset=answer.utc_offset)
     await advance(bot, state, user, texts)
 
@@ -341,7 +342,7 @@ async def _field(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
                  session: AsyncSession, user: User, texts: Texts) -> None:
     step = _step_or_none(value)
     draft = (await state.get_data())["draft"]
-    if step is None or not profiles.applies(step, draft, bool(user.username)):
+    if step is None or not profile.applies(step, draft, bool(user.username)):
         await query.answer(texts("button.stale"), show_alert=True)
         return
     await query.answer()

@@ -1,17 +1,31 @@
-"""Answering a button press by replacing its message, so an old keyboard cannot be pressed twice."""
+"""Replying to button presses: replace the pressed message, tell about stale buttons; never an error for a
+second press of the same button."""
 
 from __future__ import annotations
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.presentation.texts import Texts
 
 
 async def edit_or_send(
     query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    """Replace the buttons' message so an old keyboard cannot be pressed twice."""
+    """Replace the buttons' message so an old keyboard cannot be pressed twice. A second press that would
+    show the same text changes nothing and is not an error."""
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)
+        try:
+            await query.message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as error:
+            if "message is not modified" not in error.message:
+                raise
     else:
         await bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+async def stale_button(query: CallbackQuery, texts: Texts) -> None:
+    """The button belongs to something that has changed or is not the presser's: say so, change nothing."""
+    await query.answer(texts("button.stale"), show_alert=True)

@@ -9,13 +9,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards, render
-from bot.callbacks import BlockCb, CheckinCb, FollowUpCb, NoReasonCb, RateCb, ReplaceCb
 from bot.db.base import utcnow
 from bot.db.models import NoMeetingReason, Outcome, User
-from bot.delivery import DeliveryWorker
 from bot.handlers.replies import edit_or_send
-from bot.i18n import Texts
+from bot.presentation import keyboards, render
+from bot.presentation.callbacks import BlockCb, CheckinCb, FollowUpCb, NoReasonCb, RateCb, ReplaceCb
+from bot.presentation.texts import Texts
 from bot.services import checkins, replacements
 from bot.services.checkins import Seat
 
@@ -92,7 +91,7 @@ def setup() -> Router:
 
     @router.callback_query(NoReasonCb.filter())
     async def why_not(query: CallbackQuery, callback_data: NoReasonCb, bot: Bot, session: AsyncSession,
-                      user: User, texts: Texts, worker: DeliveryWorker | None = None) -> None:
+                      user: User, texts: Texts) -> None:
         seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
         if seat is None:
             return
@@ -100,8 +99,6 @@ def setup() -> Router:
             await query.answer(texts("button.stale"), show_alert=True)
             return
         await checkins.report_not_met(session, seat, NoMeetingReason(callback_data.reason), utcnow())
-        if worker is not None:
-            worker.wake()
         await edit_or_send(query, bot, texts("checkin.sorry"))
 
     @router.callback_query(BlockCb.filter())
@@ -128,7 +125,7 @@ def setup() -> Router:
 
     @router.callback_query(ReplaceCb.filter())
     async def replace(query: CallbackQuery, callback_data: ReplaceCb, bot: Bot, session: AsyncSession,
-                      user: User, texts: Texts, worker: DeliveryWorker | None = None) -> None:
+                      user: User, texts: Texts) -> None:
         seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
         if seat is None:
             return
@@ -136,8 +133,6 @@ def setup() -> Router:
         if partner is None:
             await edit_or_send(query, bot, texts("blocked.nobody_free"))
             return
-        if worker is not None:
-            worker.wake()
         await edit_or_send(query, bot, texts("blocked.found", name=render.name_of(partner)))
 
     return router

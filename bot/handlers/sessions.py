@@ -13,14 +13,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards, render
-from bot.callbacks import FormGroupsCb, GroupPlaceCb, RsvpCb, SessionConnectCb, SessionRateCb, WizardCb
 from bot.db.base import utcnow
 from bot.db.models import Community, GroupSession, MeetingFormat, SessionGroup, User
-from bot.delivery import DeliveryWorker
-from bot.handlers.admin_rounds import admin_community, pick_community
+from bot.domain.rights import GroupAdminCheck
+from bot.handlers.admin_access import community_for_button as admin_community
+from bot.handlers.admin_access import with_community as pick_community
 from bot.handlers.replies import edit_or_send
-from bot.i18n import Texts
+from bot.presentation import keyboards, render
+from bot.presentation.callbacks import FormGroupsCb, GroupPlaceCb, RsvpCb, SessionConnectCb, SessionRateCb, WizardCb
+from bot.presentation.texts import Texts
 from bot.services import communities, sessions
 from bot.services.sessions import NewSession, RsvpOutcome
 
@@ -83,11 +84,11 @@ def setup() -> Router:
 
     @router.message(Command("session"), F.chat.type == "private")
     async def start(message: Message, bot: Bot, state: FSMContext, session: AsyncSession, user: User,
-                    texts: Texts) -> None:
+                    texts: Texts, group_rights: GroupAdminCheck) -> None:
         async def begin(community: Community) -> None:
             await begin_wizard(bot, message.chat.id, state, texts, community)
 
-        await pick_community(message, session, bot, user, texts,
+        await pick_community(message, session, group_rights, user, texts,
                              lambda cid: WizardCb(step="community", value=str(cid)), begin)
 
     @router.message(in_wizard, F.text.startswith("/"))
@@ -133,11 +134,14 @@ def setup() -> Router:
 
     @router.callback_query(WizardCb.filter())
     async def pressed(query: CallbackQuery, callback_data: WizardCb, bot: Bot, state: FSMContext,
-                      session: AsyncSession, user: User, texts: Texts, worker: DeliveryWorker | None = None) -> None:
+                      session: AsyncSession, user: User, texts: Texts,
+        group_rights: GroupAdminCheck,
+    ) -> None:
         step, value = callback_data.step, callback_data.value
         current = await state.get_state()
         if step == "community":
-            community = await admin_community(query, session, bot, user, texts, int(value) if value.isdigit() else 0)
+            community = await admin_community(query, session, group_rights, user, texts,
+                                              int(value) if value.isdigit() else 0)
             if community is not None:
                 await query.answer()
                 await begin_wizard(bot, query.from_user.id, state, texts, community)
@@ -149,7 +153,7 @@ def setup() -> Router:
             return
         await query.answer()
         if step == "mode":
-            await finish(query, bot, state, session, user, texts, value == "interest", worker)
+            await finish(query, bot, state, session, user, texts, value == "interest", group_rights)
             return
         following = {"size": SessionWizard.format, "format": SessionWizard.place, "place": SessionWizard.deadline,
                      "deadline": SessionWizard.mode}[step]
@@ -181,8 +185,9 @@ def setup() -> Router:
             await message.answer(text, reply_markup=keyboards.rsvp(texts, item.session.id))
 
     @router.message(Command("formgroups"), F.chat.type == "private")
-    async def form_groups(message: Message, bot: Bot, session: AsyncSession, user: User, texts: Texts) -> None:
-        administered = await communities.administered_by(session, bot, user)
+    async def form_groups(message: Message, session: AsyncSession, user: User, texts: Texts,
+                          group_rights: GroupAdminCheck) -> None:
+        administered = await communities.administered_by(session, group_rights, user)
         open_ones = await sessions.open_sessions(session, [c.id for c in administered])
         if not open_ones:
             await message.answer(texts("session.none_open"))
@@ -195,9 +200,11 @@ def setup() -> Router:
 
     @router.callback_query(FormGroupsCb.filter())
     async def form_now(query: CallbackQuery, callback_data: FormGroupsCb, bot: Bot, session: AsyncSession,
-                       user: User, texts: Texts, worker: DeliveryWorker | None = None) -> None:
+                       user: User, texts: Texts,
+        group_rights: GroupAdminCheck,
+    ) -> None:
         gs = await session.get(GroupSession, callback_data.session_id)
-        if gs is None or await admin_community(query, session, bot, user, texts, gs.community_id) is None:
+        if gs is None or await admin_community(query, session, group_rights, user, texts, gs.community_id) is None:
             if gs is None:
                 await query.answer(texts("button.stale"), show_alert=True)
             return
@@ -205,8 +212,6 @@ def setup() -> Router:
         if formed is None:
             await edit_or_send(query, bot, texts("session.already_formed"))
             return
-        if worker is not None:
-            worker.wake()
         builder = InlineKeyboardBuilder()
         for group in await sessions.groups_of(session, gs.id):
             builder.button(text=texts.label("session.set_place", number=group.number),
@@ -218,13 +223,13 @@ def setup() -> Router:
 
     @router.callback_query(GroupPlaceCb.filter())
     async def place_for_group(query: CallbackQuery, callback_data: GroupPlaceCb, bot: Bot, state: FSMContext,
-                              session: AsyncSession, user: User, texts: Texts) -> None:
+                              session: AsyncSession, user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
         group = await session.get(SessionGroup, callback_data.group_id)
         gs = await session.get(GroupSession, group.session_id) if group else None
         if group is None or gs is None:
             await query.answer(texts("button.stale"), show_alert=True)
             return
-        if await admin_community(query, session, bot, user, texts, gs.community_id) is None:
+        if await admin_community(query, session, group_rights, user, texts, gs.community_id) is None:
             return
         await query.answer()
         await state.set_state(GroupPlace.waiting)
@@ -233,14 +238,16 @@ def setup() -> Router:
 
     @router.message(GroupPlace.waiting, F.text, ~F.text.startswith("/"))
     async def group_place_text(message: Message, bot: Bot, state: FSMContext, session: AsyncSession, user: User,
-                               texts: Texts, worker: DeliveryWorker | None = None) -> None:
+                               texts: Texts,
+        group_rights: GroupAdminCheck,
+    ) -> None:
         group_id = (await state.get_data()).get("place_group_id")
         await state.clear()
         group = await session.get(SessionGroup, int(group_id or 0))
         gs = await session.get(GroupSession, group.session_id) if group else None
         place = (message.text or "").strip()
         community = await session.get(Community, gs.community_id) if gs else None
-        if group is None or community is None or not await communities.is_admin(session, bot, community, user):
+        if group is None or community is None or not await communities.is_admin(session, group_rights, community, user):
             await message.answer(texts("admin.not_admin"))
             return
         if not place or len(place) > PLACE_LIMIT:
@@ -248,8 +255,6 @@ def setup() -> Router:
             return
         assert group is not None
         told = await sessions.set_group_place(session, group, place)
-        if worker is not None:
-            worker.wake()
         await message.answer(texts("session.place_sent", number=group.number, count=told))
 
     @router.callback_query(SessionRateCb.filter())
@@ -296,10 +301,10 @@ async def begin_wizard(bot: Bot, chat_id: int, state: FSMContext, texts: Texts, 
 
 
 async def finish(query: CallbackQuery, bot: Bot, state: FSMContext, session: AsyncSession, user: User,
-                 texts: Texts, by_interest: bool, worker: DeliveryWorker | None) -> None:
+                 texts: Texts, by_interest: bool, group_rights: GroupAdminCheck) -> None:
     data = await state.get_data()
     await state.clear()
-    community = await admin_community(query, session, bot, user, texts, data["community_id"])
+    community = await admin_community(query, session, group_rights, user, texts, data["community_id"])
     if community is None:
         return
     starts_at = datetime.fromisoformat(data["starts_at"])
@@ -309,7 +314,5 @@ async def finish(query: CallbackQuery, bot: Bot, state: FSMContext, session: Asy
     created = await sessions.create_session(session, community, NewSession(
         title=data["title"], starts_at=starts_at, rsvp_deadline=deadline, group_size=int(data["size"]),
         meeting_format=MeetingFormat(data["format"]), place=data.get("place"), by_interest=by_interest))
-    if worker is not None:
-        worker.wake()
     await bot.send_message(query.from_user.id, texts("session.created", title=created.title,
                                                       deadline=render.local_time(deadline, community.timezone)))

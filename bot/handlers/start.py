@@ -8,14 +8,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards
-from bot.callbacks import JoinCb
 from bot.db.models import Community, User
+from bot.domain import profile as profile_values
+from bot.domain.membership import JoinOutcome
 from bot.handlers import questionnaire
-from bot.i18n import Texts
-from bot.render import membership_line, profile_card
-from bot.services import communities, memberships, profiles
-from bot.services.memberships import JoinOutcome
+from bot.presentation import keyboards
+from bot.presentation.callbacks import JoinCb
+from bot.presentation.render import membership_line, profile_card
+from bot.presentation.texts import Texts
+from bot.services import communities, memberships
 
 
 def setup() -> Router:
@@ -56,8 +57,8 @@ def setup() -> Router:
         message: Message, bot: Bot, state: FSMContext, session: AsyncSession, user: User, texts: Texts
     ) -> None:
         if user.has_confirmed_profile:
-            draft = profiles.draft_from(user)
-            steps = [s for s in profiles.Step if profiles.applies(s, draft, bool(user.username))]
+            draft = profile_values.draft_from(user)
+            steps = [s for s in profile_values.Step if profile_values.applies(s, draft, bool(user.username))]
             await message.answer(
                 f"{profile_card(texts, draft, user)}\n\n{texts('profile.edit_hint')}",
                 reply_markup=keyboards.edit_fields(texts, steps, in_questionnaire=False),
@@ -83,7 +84,7 @@ def setup() -> Router:
         if callback_data.action == "asis":
             await bot.send_message(user.telegram_id or 0, texts("profile.saved_for", community=community.name))
             return
-        await questionnaire.start(bot, state, session, user, texts, community, profiles.draft_from(user))
+        await questionnaire.start(bot, state, session, user, texts, community, profile_values.draft_from(user))
 
     return router
 

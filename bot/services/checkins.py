@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
-from bot import keyboards, render
+from bot import notifications
 from bot.db.models import (
     Block,
     Community,
@@ -25,8 +25,8 @@ from bot.db.models import (
     SessionGroup,
     User,
 )
-from bot.delivery import enqueue
-from bot.i18n import Texts
+from bot.outbox import queue
+from bot.services.rounds import latest_round
 
 FOLLOW_UP_AFTER = timedelta(days=30)
 COMMENT_LIMIT = 200
@@ -61,13 +61,15 @@ async def seat_of(session: AsyncSession, user: User, match_id: int) -> Seat | No
 async def _rounds_due(
     session: AsyncSession, due_column: InstrumentedAttribute[datetime | None],
     sent_column: InstrumentedAttribute[datetime | None],
-    now: datetime,
+    now: datetime, community_id: int | None = None,
 ) -> list[Round]:
-    rows = await session.scalars(
+    query = (
         select(Round).options(selectinload(Round.matches).selectinload(Match.members).selectinload(MatchMember.user))
         .where(due_column <= now, sent_column.is_(None))
     )
-    return list(rows)
+    if community_id is not None:
+        query = query.where(Round.community_id == community_id)
+    return list(await session.scalars(query))
 
 
 def _open_seats(round_: Round) -> list[tuple[MatchMember, Match, list[User]]]:
@@ -84,23 +86,19 @@ async def send_due_reminders(session: AsyncSession, now: datetime) -> int:
     sent = 0
     for round_ in await _rounds_due(session, Round.reminder_due_at, Round.reminder_sent_at, now):
         for member, _match, partners in _open_seats(round_):
-            texts = Texts(member.user.language)
-            await enqueue(session, chat_id=member.user.telegram_id or 0, user_id=member.user_id, kind="reminder",
-                          text=render.reminder(texts, partners), match_id=member.match_id)
+            await queue(session, notifications.reminder(member.user, partners, member.match_id))
             sent += 1
         round_.reminder_sent_at = now
     await session.commit()
     return sent
 
 
-async def send_due_checkins(session: AsyncSession, now: datetime) -> int:
+async def send_due_checkins(session: AsyncSession, now: datetime, community_id: int | None = None) -> int:
+    """Check-ins of every round due by `now`, or of one community's rounds only."""
     sent = 0
-    for round_ in await _rounds_due(session, Round.checkin_due_at, Round.checkin_sent_at, now):
+    for round_ in await _rounds_due(session, Round.checkin_due_at, Round.checkin_sent_at, now, community_id):
         for member, match, partners in _open_seats(round_):
-            texts = Texts(member.user.language)
-            await enqueue(session, chat_id=member.user.telegram_id or 0, user_id=member.user_id, kind="checkin",
-                          text=texts("checkin.question", names=render.names(partners)), match_id=match.id,
-                          reply_markup=keyboards.checkin(texts, match.id, partners))
+            await queue(session, notifications.checkin(member.user, partners, match.id))
             sent += 1
         round_.checkin_sent_at = now
     await session.commit()
@@ -117,9 +115,7 @@ async def send_due_follow_ups(session: AsyncSession, now: datetime) -> int:
         seat = await seat_of(session, member.user, member.match_id)
         if seat is None or member.user.telegram_id is None:
             continue
-        texts = Texts(member.user.language)
-        await enqueue(session, chat_id=member.user.telegram_id, user_id=member.user_id, kind="follow_up",
-                      text=render.follow_up(texts, seat.partners), match_id=member.match_id)
+        await queue(session, notifications.follow_up(member.user, seat.partners, member.match_id))
     await session.commit()
     return len(members)
 
@@ -172,10 +168,7 @@ async def report_not_met(session: AsyncSession, seat: Seat, reason: NoMeetingRea
                     Membership.status == MembershipStatus.ACTIVE))
                 if membership is not None and partner.telegram_id is not None:
                     membership.status, membership.paused_until = MembershipStatus.PAUSED, None
-                    texts = Texts(partner.language)
-                    await enqueue(session, chat_id=partner.telegram_id, user_id=partner.id, kind="no_show_pause",
-                                  text=texts("noshow.paused", community=seat.community.name),
-                                  reply_markup=keyboards.resume_button(texts, seat.community.id))
+                    await queue(session, notifications.paused_for_no_show(partner, seat.community))
                     paused.append(partner)
     await session.commit()
     return paused
@@ -227,3 +220,13 @@ async def network(session: AsyncSession, user: User, limit: int = 30) -> list[Pa
     )
     found += [PastPartner(other, name, starts) for other, starts, name in sessions.all()]
     return sorted(found, key=lambda past: past.met_on, reverse=True)[:limit]
+
+
+async def send_checkins_now(session: AsyncSession, community: Community, now: datetime) -> int | None:
+    """An admin's /checkin: ask this community's latest round now. None when it has no round yet."""
+    latest = await latest_round(session, community)
+    if latest is None:
+        return None
+    latest.checkin_due_at, latest.checkin_sent_at = now, None
+    await session.commit()
+    return await send_due_checkins(session, now, community.id)

@@ -6,13 +6,13 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.db.models import Community, CommunityAdmin, Membership, MembershipStatus, User
+from bot.domain.rights import GroupAdminCheck
+from bot.domain.schedule import apply_choice
 
 DEFAULT_TAGS = (
     "entrepreneurship", "management", "hr", "marketing", "product",
@@ -21,7 +21,6 @@ DEFAULT_TAGS = (
 NAME_LIMIT = 64
 INVITE_CODE_BYTES = 9  # 12 URL-safe characters, 72 random bits
 PAYLOAD_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-TELEGRAM_ADMIN_STATUSES = {"creator", "administrator"}
 
 
 def new_invite_code() -> str:
@@ -58,21 +57,17 @@ async def by_chat(session: AsyncSession, chat_id: int) -> Community | None:
     return community
 
 
-async def is_admin(session: AsyncSession, bot: Bot, community: Community, user: User) -> bool:
+async def is_admin(session: AsyncSession, is_group_admin: GroupAdminCheck, community: Community, user: User) -> bool:
     """Checked on every admin call: a recorded admin, or a current admin of the linked group."""
     recorded = await session.get(CommunityAdmin, (community.id, user.id))
     if recorded is not None:
         return True
     if community.chat_id is None or user.telegram_id is None:
         return False
-    try:
-        member = await bot.get_chat_member(community.chat_id, user.telegram_id)
-    except TelegramAPIError:
-        return False
-    return member.status in TELEGRAM_ADMIN_STATUSES
+    return await is_group_admin(community.chat_id, user.telegram_id)
 
 
-async def administered_by(session: AsyncSession, bot: Bot, user: User) -> list[Community]:
+async def administered_by(session: AsyncSession, is_group_admin: GroupAdminCheck, user: User) -> list[Community]:
     """Recorded admin rows, plus linked groups the person belongs to (their Telegram rights decide)."""
     recorded = select(CommunityAdmin.community_id).where(CommunityAdmin.user_id == user.id)
     joined_groups = (
@@ -83,7 +78,7 @@ async def administered_by(session: AsyncSession, bot: Bot, user: User) -> list[C
     candidates = await session.scalars(
         select(Community).where(Community.id.in_(recorded.union(joined_groups))).order_by(Community.id)
     )
-    return [community for community in candidates if await is_admin(session, bot, community, user)]
+    return [community for community in candidates if await is_admin(session, is_group_admin, community, user)]
 
 
 @dataclass(frozen=True)
@@ -152,3 +147,20 @@ async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -
     if community is not None:
         community.chat_id = new_chat_id
         await session.commit()
+
+
+async def change_schedule(session: AsyncSession, community: Community, field: str, value: str) -> bool:
+    """An admin's schedule button: apply and save it; False for a value that is not on offer."""
+    if not apply_choice(community, field, value):
+        return False
+    await session.commit()
+    return True
+
+
+async def administered(session: AsyncSession, is_group_admin: GroupAdminCheck, user: User,
+                       community_id: int) -> Community | None:
+    """The community with this id if `user` administers it now (any id, even a forged one, is safe)."""
+    community = await session.get(Community, community_id) if 0 < community_id < 2**31 else None
+    if community is None or not await is_admin(session, is_group_admin, community, user):
+        return None
+    return community

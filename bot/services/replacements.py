@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import keyboards, render
+from bot import notifications
 from bot.db.models import Block, MeetingFormat, Membership, MembershipStatus, OutboxMessage, RoundLeftOut, User
-from bot.delivery import enqueue
-from bot.i18n import Texts
+from bot.outbox import queue
 from bot.services.checkins import Seat, seat_of
 from bot.services.rounds import add_match
 from matching import Match as EngineMatch
@@ -34,10 +33,7 @@ async def on_blocked(session: AsyncSession, message: OutboxMessage) -> None:
     for partner in seat.partners:
         if partner.telegram_id is None:
             continue
-        texts = Texts(partner.language)
-        await enqueue(session, chat_id=partner.telegram_id, user_id=partner.id, kind="partner_unreachable",
-                      text=texts("blocked.partner_unreachable", name=render.name_of(person)),
-                      reply_markup=keyboards.replacement(texts, message.match_id), match_id=message.match_id)
+        await queue(session, notifications.partner_unreachable(partner, person, message.match_id))
 
 
 WAITING = "waiting_for_partner"

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot import render
+from bot import notifications
 from bot.db.models import (
     Block,
     Community,
@@ -29,9 +29,8 @@ from bot.db.models import (
     User,
 )
 from bot.db.update_session import release_connection
-from bot.delivery import enqueue, outbox_values
-from bot.i18n import Html, Texts
-from bot.services.schedule import Schedule, period_key
+from bot.domain.schedule import Schedule, period_key
+from bot.outbox import mark_written, queue
 from matching import Instance, Meeting, Member, PairResult, PairStats, Reasons, form_groups, match_pairs
 from matching import Match as EngineMatch
 
@@ -162,18 +161,15 @@ class PlannedMatch:
     """A match ready to write: its columns, its members, and each member's rendered intro."""
 
     values: dict[str, Any]
-    intros: list[tuple[User, Html]]
+    intros: list[tuple[User, dict[str, Any]]]
 
 
 def plan_match(community: Community, engine_match: EngineMatch, by_id: dict[int, User]) -> PlannedMatch:
     writer = first_writer(engine_match)
     reasons = asdict(engine_match.reasons)
     people = [by_id[member_id] for member_id in engine_match.members]
-    intros = []
-    for person in people:
-        partners = [other for other in people if other.id != person.id]
-        intros.append((person, render.intro(Texts(person.language), community.name, person, partners, reasons,
-                                            writer)))
+    intros = [(person, notifications.intro(community.name, person, [other for other in people if other is not person],
+                                           reasons, writer)) for person in people]
     return PlannedMatch({"reasons": reasons, "is_repeat": engine_match.repeat, "first_writer_id": writer}, intros)
 
 
@@ -193,17 +189,15 @@ async def write_round(session: AsyncSession, new_round: dict[str, Any], planned:
         match_ids = [by_writer[plan.values["first_writer_id"]] for plan in planned]
     members = [{"match_id": match_id, "user_id": person.id}
                for match_id, plan in zip(match_ids, planned, strict=True) for person, _ in plan.intros]
-    messages = [outbox_values(chat_id=person.telegram_id or 0, user_id=person.id, kind="intro", text=text,
-                              match_id=match_id)
-                for match_id, plan in zip(match_ids, planned, strict=True) for person, text in plan.intros]
-    messages += [outbox_values(chat_id=person.telegram_id or 0, user_id=person.id, kind="left_out",
-                               text=render.left_out(Texts(person.language), community_name, reason))
-                 for person, reason in left_out]
+    messages = [{**intro, "match_id": match_id}
+                for match_id, plan in zip(match_ids, planned, strict=True) for _, intro in plan.intros]
+    messages += [notifications.left_out(person, community_name, reason) for person, reason in left_out]
     for table, rows in ((MatchMember, members), (OutboxMessage, messages), (RoundLeftOut, [
         {"round_id": round_id, "user_id": person.id, "reason": reason} for person, reason in left_out
     ])):
         if rows:
             await session.execute(insert(table), rows)
+    mark_written(session)
     await session.commit()
     return round_id
 
@@ -217,9 +211,7 @@ async def add_match(
     session.add(match)
     await session.flush()
     session.add_all([MatchMember(match_id=match.id, user_id=person.id) for person, _ in plan.intros])
-    for person, text in plan.intros:
-        await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="intro", text=text,
-                      match_id=match.id)
+    await queue(session, *({**intro, "match_id": match.id} for _, intro in plan.intros))
     return match
 
 

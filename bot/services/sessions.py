@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot import keyboards, render
+from bot import notifications
 from bot.db.models import (
     Community,
     GroupSession,
@@ -26,12 +26,9 @@ from bot.db.models import (
     SessionStatus,
     User,
 )
-from bot.delivery import enqueue
-from bot.i18n import Texts
+from bot.outbox import queue
 from bot.services.rounds import blocked_pairs, engine_member, seed_for
 from matching import Instance, Meeting, form_groups
-
-MESSAGE_LIMIT = 4000  # Telegram's limit is 4,096 characters; leave room for the header
 
 
 @dataclass(frozen=True)
@@ -60,16 +57,10 @@ async def create_session(session: AsyncSession, community: Community, new: NewSe
     created = GroupSession(community_id=community.id, **new.__dict__)
     session.add(created)
     await session.flush()
-    for person in await active_members(session, community.id):
-        texts = Texts(person.language)
-        await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="session_invite",
-                      text=render.session_invitation(texts, created, community),
-                      reply_markup=keyboards.rsvp(texts, created.id))
+    await queue(session, *(notifications.meetup_invitation(person, created, community)
+                           for person in await active_members(session, community.id)))
     if community.chat_id is not None:
-        texts = Texts("en")
-        await enqueue(session, chat_id=community.chat_id, kind="session_invite_group",
-                      text=render.session_invitation(texts, created, community),
-                      reply_markup=keyboards.rsvp(texts, created.id))
+        await queue(session, notifications.meetup_invitation_in_group(community.chat_id, created, community))
     await session.commit()
     return created
 
@@ -176,9 +167,7 @@ async def form_session_groups(session: AsyncSession, gs: GroupSession) -> Formed
         for person in members:
             session.add(SessionGroupMember(group_id=row.id, user_id=person.id))
         for person in members:
-            texts = Texts(person.language)
-            for part in render.roster_messages(texts, gs, community, number, members, MESSAGE_LIMIT, row.place):
-                await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="roster", text=part)
+            await queue(session, *notifications.rosters(person, gs, community, row, members))
     await session.commit()
     return Formed(len(result.groups), len(people), result.repeats)
 
@@ -233,10 +222,7 @@ async def send_due_session_checkins(session: AsyncSession, now: datetime) -> int
             select(SessionGroupMember.group_id, User).join(User).join(SessionGroup)
             .where(SessionGroup.session_id == gs.id, User.telegram_id.is_not(None)))
         for group_id, person in rows.all():
-            texts = Texts(person.language)
-            await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="session_checkin",
-                          text=texts("session.checkin", title=gs.title),
-                          reply_markup=keyboards.session_rating(group_id))
+            await queue(session, notifications.meetup_checkin(person, gs, group_id))
             sent += 1
     await session.commit()
     return sent
@@ -272,10 +258,7 @@ async def set_group_place(session: AsyncSession, group: SessionGroup, place: str
     assert gs is not None
     members = list(await session.scalars(select(User).join(SessionGroupMember).where(
         SessionGroupMember.group_id == group.id, User.telegram_id.is_not(None))))
-    for person in members:
-        texts = Texts(person.language)
-        await enqueue(session, chat_id=person.telegram_id or 0, user_id=person.id, kind="group_place",
-                      text=texts("session.place_update", title=gs.title, number=group.number, place=place))
+    await queue(session, *(notifications.group_place(person, gs, group, place) for person in members))
     await session.commit()
     return len(members)
 

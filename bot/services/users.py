@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-from aiogram.types import User as TelegramUser
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import User
-from bot.i18n import LANGUAGES, pick_language
+from bot.domain.language import LANGUAGES, pick_language
 
 
-async def ensure_user(session: AsyncSession, telegram_user: TelegramUser) -> User:
-    user = await session.scalar(select(User).where(User.telegram_id == telegram_user.id))
+@dataclass(frozen=True)
+class Caller:
+    """Who sent the update, as Telegram describes them."""
+
+    telegram_id: int
+    username: str | None
+    full_name: str
+    language_code: str | None
+
+
+async def ensure_user(session: AsyncSession, caller: Caller) -> User:
+    user = await session.scalar(select(User).where(User.telegram_id == caller.telegram_id))
     if user is None:
         user = User(
-            telegram_id=telegram_user.id,
-            username=telegram_user.username,
-            first_name=telegram_user.full_name[:128],
-            language=pick_language(telegram_user.language_code),
+            telegram_id=caller.telegram_id,
+            username=caller.username,
+            first_name=caller.full_name[:128],
+            language=pick_language(caller.language_code),
             interests=[],
         )
         session.add(user)
         await session.commit()
-    elif user.username != telegram_user.username:
-        user.username = telegram_user.username
+    elif user.username != caller.username:
+        user.username = caller.username
         await session.commit()
     return user
 

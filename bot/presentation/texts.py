@@ -13,9 +13,11 @@ from pathlib import Path
 from string import Formatter
 from typing import Any
 
-LOCALES_DIR = Path(__file__).parent / "locales"
-LANGUAGES = ("en", "ru")
-DEFAULT_LANGUAGE = "en"
+from bot.domain.language import DEFAULT_LANGUAGE, LANGUAGES, pick_language
+
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Html", "Texts", "catalog", "escape", "pick_language", "placeholders"]
+
+LOCALES_DIR = Path(__file__).parent.parent / "locales"
 
 
 class Html(str):
@@ -31,11 +33,6 @@ def catalog(language: str) -> dict[str, str]:
 
 def placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in Formatter().parse(template) if field}
-
-
-def pick_language(language_code: str | None) -> str:
-    code = (language_code or "").split("-")[0].lower()
-    return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def escape(value: object) -> str:

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.link import create_tg_link
 
 from bot.db.models import Community, GroupSession, Membership, MembershipStatus, User
-from bot.i18n import Html, Texts
-from bot.services.profiles import Draft, Step, draft_from, offset_name
+from bot.domain.profile import Draft, Step, draft_from, offset_name
+from bot.domain.schedule import Schedule
+from bot.presentation.texts import Html, Texts
 
 ROSTER_ABOUT = 120
 
@@ -171,3 +172,16 @@ def roster_messages(texts: Texts, gs: GroupSession, community: Community, number
             parts.append(texts("session.roster_continued", number=number))
         parts[-1] += "\n" + line
     return [Html(part) for part in parts]
+
+
+def round_shape(texts: Texts, size: int) -> str:
+    return texts.label("schedule.pairs") if size <= 2 else texts.label("schedule.groups_of", size=size)
+
+
+def schedule_text(texts: Texts, community: Community, now: datetime) -> Html:
+    schedule = Schedule.of(community)
+    return texts("schedule.current", community=community.name, weekday=texts(f"weekday.{schedule.weekday}"),
+                 time=f"{schedule.hour:02d}:{schedule.minute:02d}", timezone=schedule.timezone,
+                 frequency=texts(f"frequency.{schedule.frequency.value}"),
+                 next=schedule.next(now).strftime("%Y-%m-%d %H:%M"), reminder=community.reminder_days,
+                 shape=round_shape(texts, community.round_group_size))

@@ -83,6 +83,7 @@ class ReplaceCb(CallbackData, prefix="rp"):
 class MatchNowCb(CallbackData, prefix="mn"):
     community_id: int
     confirmed: bool = False
+    stamp: int = 0  # when the confirmation was shown (Unix minutes): the extra round's key
 
 
 class CheckinNowCb(CallbackData, prefix="cn"):

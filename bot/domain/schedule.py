@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.db.models import Community, Frequency
@@ -12,6 +12,27 @@ BIWEEKLY_EPOCH = date(2024, 1, 1)  # a Monday: "every 2 weeks" means even weeks 
 SEARCH_DAYS = 70
 PERIOD_DAYS = {Frequency.WEEKLY: 7, Frequency.BIWEEKLY: 14, Frequency.MONTHLY: 28}
 TIME_CHOICES = ((8, 0), (9, 0), (10, 0), (12, 0), (14, 0), (16, 0), (18, 0), (19, 0))
+REMINDER_CHOICES = (1, 2, 3, 4, 5)
+GROUP_SIZE_CHOICES = (2, 3, 4, 5, 6, 7, 8)
+SCHEDULE_FIELDS = ("weekday", "time", "frequency", "groupsize", "reminder")
+
+
+def apply_choice(community: Community, field: str, value: str) -> bool:
+    """Set one schedule field from a button's value; False (nothing changed) for a value not on offer."""
+    number = int(value) if value.isascii() and value.isdigit() else None
+    if field == "weekday" and number is not None and number < 7:
+        community.schedule_weekday = number
+    elif field == "time" and number is not None and len(value) == 4 and (number // 100, number % 100) in TIME_CHOICES:
+        community.schedule_hour, community.schedule_minute = number // 100, number % 100
+    elif field == "frequency" and value in set(Frequency):
+        community.frequency = Frequency(value)
+    elif field == "groupsize" and number in GROUP_SIZE_CHOICES:
+        community.round_group_size = number
+    elif field == "reminder" and number in REMINDER_CHOICES:
+        community.reminder_days = number
+    else:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,11 @@ def period_key(moment: datetime) -> str:
     return moment.date().isoformat()
 
 
-def extra_period_key(now: datetime) -> str:
-    """An admin's extra round: one per minute at most, so a double tap cannot make two."""
-    return f"extra-{now:%Y-%m-%dT%H:%M}"
+def extra_period_key(stamp: int) -> str:
+    """An admin's extra round, named by the minute its confirmation was shown (`minute_stamp`): however often
+    that confirmation is pressed, and across a minute boundary, it makes one round."""
+    return f"extra-{datetime.fromtimestamp(stamp * 60, UTC):%Y-%m-%dT%H:%M}"
+
+
+def minute_stamp(now: datetime) -> int:
+    return int(now.timestamp()) // 60

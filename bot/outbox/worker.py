@@ -1,52 +1,11 @@
-"""The outbox sender: global rate, per-chat spacing, 429 / 403 / network-error policy, exactly-once.
-
-Rows are written by `enqueue` inside the transaction that caused them; this worker delivers them.
-
-Protocol, per row:
-
-1. **Claim** (one statement, one short transaction): among the *head* of each chat's queue (the lowest id
-   still pending or sending), take rows that are due — pending with ``not_before <= now``, or sending with an
-   expired lease (their worker died) — ordered by id, skipping chats this process sent to less than
-   ``per_chat_interval`` ago. They become ``sending`` with ``lease_until = now + lease`` and ``attempts += 1``.
-   On PostgreSQL the candidates are locked ``FOR UPDATE SKIP LOCKED``, so two processes never claim the same
-   row; on SQLite the single ``UPDATE … RETURNING`` statement holds the database write lock. Only heads are
-   claimed, so messages to one chat go out in id order even across processes and retries.
-   A claim takes about half a second of sending (``prefetch``), so it is not a query per message.
-2. **Send** once an in-flight slot (``concurrency``), a global-rate slot and the chat's spacing allow. If that
-   takes so long that the lease could run out during the request, the row is handed back unsent. The request
-   timeout is a third of the lease, so a lease never expires while its request may still be in flight.
-   Per-chat spacing is kept in-process; across processes only the per-chat order is guaranteed.
-3. **Record** the answer at once, guarded by ``status = sending AND attempts = <ours>`` (``attempts`` doubles
-   as a fencing token: a row re-claimed by someone else is not overwritten). Group commit: answers that arrive
-   while a commit is under way share the next one, so no row waits longer than it would for the database
-   lock anyway, and SQLite (one writer, an fsync per commit) keeps up with 200 messages/second:
-   * ok → ``sent`` with ``sent_at`` and ``telegram_message_id``;
-   * 429 → pending with ``not_before = now + retry_after``, and the whole worker pauses for ``retry_after``
-     (it is a flood limit on the bot, not on the chat);
-   * network error, 5xx, 401/404 and the unexpected → pending with exponential backoff; ``failed`` once
-     ``attempts`` reaches ``max_attempts``;
-   * 403 → ``failed`` with error ``blocked``, and ``on_blocked`` runs in the same transaction (if it raises,
-     the row is retried like a network error, so the hook's effect is not lost);
-   * group migrated to a supergroup → the row moves to the new chat id and is retried;
-   * other 400s → ``failed`` with Telegram's description.
-
-Crash window: the Bot API has no idempotency key. A kill between Telegram accepting a message and step 3's
-commit leaves the row ``sending``; after its lease expires it is sent again — at most one duplicate per row
-that was in flight (so at most ``concurrency`` per crash). Anything else survives a kill -9: unsent rows are
-pending or sending-with-lease and get (re)claimed, recorded rows are never touched again. A request that times
-out is ambiguous in the same way and is retried (a lost message is worse than a repeated one). Leases compare
-the workers' wall clocks, so hosts running workers must keep their clocks in sync (skew ≪ lease).
-
-The worker calls ``bot.session.make_request`` directly: it owns the 429 policy, and a request middleware that
-sleeps out a 429 inside one send (bot.telegram_retry) would keep the other sends hitting the flood limit.
-"""
+"""The outbox worker: claims due rows, sends them at Telegram's pace, records each answer (see the package
+docstring for the protocol and the crash window)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,17 +21,16 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import Select, Update, and_, func, or_, select, update
+from sqlalchemy import Update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
-from bot.db.models import OutboxMessage, OutboxStatus
+from bot.db.models import OutboxStatus
+from bot.outbox.pacing import Pacer
+from bot.outbox.store import BlockedHook, claim_due, next_due, record
 
 log = logging.getLogger(__name__)
-
-BlockedHook = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
-"""Runs in the worker's session after the row was marked failed/blocked; the worker commits after it."""
 
 _ERROR_LENGTH = 300  # OutboxMessage.error is String(300)
 
@@ -120,59 +78,6 @@ class DeliveryStats:
     """Answers that could not be recorded because another worker had re-claimed the row."""
 
 
-def outbox_values(
-    *,
-    chat_id: int,
-    text: str,
-    kind: str,
-    user_id: int | None = None,
-    reply_markup: InlineKeyboardMarkup | dict[str, Any] | None = None,
-    match_id: int | None = None,
-) -> dict[str, Any]:
-    """The columns of a pending message; it is sent once the transaction that inserts it commits."""
-    if isinstance(reply_markup, InlineKeyboardMarkup):
-        reply_markup = reply_markup.model_dump(mode="json", exclude_none=True)
-    return {"chat_id": chat_id, "user_id": user_id, "kind": kind, "text": text, "reply_markup": reply_markup,
-            "match_id": match_id, "status": OutboxStatus.PENDING, "attempts": 0, "not_before": utcnow()}
-
-
-async def enqueue(session: AsyncSession, **message: Any) -> OutboxMessage:
-    """Add a message (see `outbox_values`) to the caller's session and flush it."""
-    row = OutboxMessage(**outbox_values(**message))
-    session.add(row)
-    await session.flush()
-    return row
-
-
-class _Pacer:
-    """Evenly spaced global send slots (a token bucket of size one), pausable after a 429.
-
-    Telegram counts arrivals in a sliding one-second window. Evenly spaced at exactly the rate, the rate+1-th
-    send lands a hair after the window of the first, so any network jitter makes it a 429 (which stops
-    everything for retry_after). The slots are therefore 2 % wider: up to 20 ms of jitter is absorbed.
-    """
-
-    HEADROOM = 1.02
-
-    def __init__(self, rate: float) -> None:
-        self._interval = self.HEADROOM / rate
-        self._next = 0.0
-        self._resume_at = 0.0
-
-    def pause(self, seconds: float) -> None:
-        self._resume_at = max(self._resume_at, time.monotonic() + seconds)
-
-    async def acquire(self) -> None:
-        while True:
-            now = time.monotonic()
-            slot = max(self._next, self._resume_at, now)
-            self._next = slot + self._interval  # reserve the slot: waiters are served in arrival order
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if time.monotonic() >= self._resume_at:  # not paused by a 429 while we slept
-                return
-
-
 @dataclass(frozen=True)
 class _Claim:
     id: int
@@ -210,7 +115,7 @@ class DeliveryWorker:
         self.settings = settings
         self.on_blocked = on_blocked
         self.stats = DeliveryStats()
-        self._pacer = _Pacer(settings.rate_per_second)
+        self._pacer = Pacer(settings.rate_per_second)
         self._in_flight = asyncio.Semaphore(settings.concurrency)
         self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -310,35 +215,8 @@ class DeliveryWorker:
     # database
     # ------------------------------------------------------------------------------------------------
     async def _claim(self, limit: int) -> int:
-        now = utcnow()
-        o = OutboxMessage
-        heads = _queue_heads()
-        due = or_(
-            and_(o.status == OutboxStatus.PENDING, o.not_before <= now),
-            and_(o.status == OutboxStatus.SENDING, o.lease_until < now),
-        )
-        candidates = select(o.id).where(o.id.in_(heads), due, o.chat_id.not_in(self._cooling()))
-        candidates = candidates.order_by(o.id).limit(limit)
         async with self.sessionmaker() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # Materialized, so the locked LIMIT-ed set is computed exactly once.
-                chosen = candidates.with_for_update(skip_locked=True).cte("claimable").prefix_with("MATERIALIZED")
-                ids: Any = select(chosen.c.id)
-            else:
-                ids = candidates.scalar_subquery()
-            statement = (
-                update(o)
-                .where(o.id.in_(ids))
-                .values(
-                    status=OutboxStatus.SENDING,
-                    lease_until=now + timedelta(seconds=self.settings.lease_seconds),
-                    attempts=o.attempts + 1,
-                )
-                .returning(o.id, o.chat_id, o.text, o.reply_markup, o.attempts)
-                .execution_options(synchronize_session=False)
-            )
-            rows = (await session.execute(statement)).all()
-            await session.commit()
+            rows = await claim_due(session, limit, self._cooling(), self.settings.lease_seconds)
         send_by = time.monotonic() + self.settings.lease_seconds - 2 * self.settings.request_timeout
         for row in sorted(rows, key=lambda r: int(r.id)):
             claim = _Claim(row.id, row.chat_id, row.text, row.reply_markup, row.attempts, send_by)
@@ -350,15 +228,8 @@ class DeliveryWorker:
         return len(rows)
 
     async def _next_due(self) -> datetime | None:
-        """When the first pending row of some chat falls due (later ones wait for it anyway)."""
-        o = OutboxMessage
-        pending = o.status == OutboxStatus.PENDING
-        firsts = select(func.min(o.id)).where(pending).group_by(o.chat_id)
         async with self.sessionmaker() as session:
-            next_due: datetime | None = await session.scalar(
-                select(func.min(o.not_before)).where(o.id.in_(firsts), pending)
-            )
-        return next_due
+            return await next_due(session)
 
     async def _finish(self, claim: _Claim, hook: BlockedHook | None = None, **values: Any) -> bool:
         """Record an outcome if the row is still ours; False if another worker has re-claimed it.
@@ -368,14 +239,7 @@ class DeliveryWorker:
         and the database (SQLite: one writer, one fsync per commit) keeps up with high send rates.
         A blocked row whose hook runs commits alone: the hook may fail, and then only that row is retried.
         """
-        o = OutboxMessage
-        statement = (
-            update(o)
-            .where(o.id == claim.id, o.status == OutboxStatus.SENDING, o.attempts == claim.attempts)
-            .values(lease_until=None, **values)
-            .returning(o)
-            .execution_options(synchronize_session=False)
-        )
+        statement = record(claim.id, claim.attempts, **values)
         if hook is not None:
             recorded = await self._write([statement], hook)
         else:
@@ -522,21 +386,6 @@ class DeliveryWorker:
         await self._finish(claim, status=OutboxStatus.PENDING, not_before=when, error=error[:_ERROR_LENGTH])
 
 
-def _queue_heads() -> Select[tuple[int]]:
-    """The lowest unfinished row id of each chat: only it may be sent, so a chat's messages keep their order."""
-    o = OutboxMessage
-    return (
-        select(func.min(o.id))
-        .where(o.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
-        .group_by(o.chat_id)
-    )
-
-
 def _describe(error: Exception) -> str:
     text = error.message if isinstance(error, TelegramAPIError) else f"{type(error).__name__}: {error}"
     return text[:_ERROR_LENGTH]
-
-
-__all__: Sequence[str] = (
-    "BlockedHook", "DeliverySettings", "DeliveryStats", "DeliveryWorker", "enqueue",
-)

@@ -8,7 +8,11 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import (
+from bot.db.models import Community, Frequency, Membership, NoMeetingReason, Outcome, User
+from bot.domain.membership import PAUSE_CHOICES
+from bot.domain.profile import OFFSET_CHOICES, Step, TimeZoneAnswer, offset_name
+from bot.domain.schedule import GROUP_SIZE_CHOICES, REMINDER_CHOICES, SCHEDULE_FIELDS, TIME_CHOICES
+from bot.presentation.callbacks import (
     ALL_COMMUNITIES,
     BlockCb,
     CheckinCb,
@@ -18,6 +22,7 @@ from bot.callbacks import (
     JoinCb,
     LanguageCb,
     LeaveCb,
+    MatchNowCb,
     NoReasonCb,
     PauseCb,
     ProfileEditCb,
@@ -26,14 +31,12 @@ from bot.callbacks import (
     ReplaceCb,
     ResumeCb,
     RsvpCb,
+    ScheduleCb,
     SessionConnectCb,
     SessionRateCb,
 )
-from bot.db.models import Membership, NoMeetingReason, Outcome, User
-from bot.i18n import LANGUAGES, Texts
-from bot.render import name_of, step_label, tag_label
-from bot.services.memberships import PAUSE_CHOICES
-from bot.services.profiles import OFFSET_CHOICES, Step, TimeZoneAnswer, offset_name
+from bot.presentation.render import name_of, round_shape, step_label, tag_label
+from bot.presentation.texts import LANGUAGES, Texts
 
 
 def keep_name(texts: Texts, name: str) -> InlineKeyboardMarkup:
@@ -237,4 +240,45 @@ def session_connections(
     done = InlineKeyboardBuilder()
     done.button(text=texts("q.interests.done"), callback_data=SessionConnectCb(group_id=group_id, other_id=0))
     builder.attach(done)
+    return builder.as_markup()
+
+
+def schedule_menu(texts: Texts, community_id: int, field: str) -> InlineKeyboardMarkup:
+    """The /schedule keyboard: the fields to change, or the choices for one field."""
+    builder = InlineKeyboardBuilder()
+    choices: list[tuple[str, str]] = []
+    if field == "weekday":
+        choices = [(texts(f"weekday.{day}"), str(day)) for day in range(7)]
+    elif field == "time":
+        choices = [(f"{hour:02d}:{minute:02d}", f"{hour:02d}{minute:02d}") for hour, minute in TIME_CHOICES]
+    elif field == "frequency":
+        choices = [(texts(f"frequency.{f.value}"), f.value) for f in Frequency]
+    elif field == "groupsize":
+        choices = [(round_shape(texts, size), str(size)) for size in GROUP_SIZE_CHOICES]
+    elif field == "reminder":
+        choices = [(texts.label("schedule.reminder_days", days=days), str(days)) for days in REMINDER_CHOICES]
+    else:
+        for name in SCHEDULE_FIELDS:
+            builder.button(text=texts(f"schedule.change_{name}"),
+                           callback_data=ScheduleCb(community_id=community_id, field=name))
+    for label, value in choices:
+        builder.button(text=label, callback_data=ScheduleCb(community_id=community_id, field=field, value=value))
+    builder.adjust(2 if choices else 1)
+    return builder.as_markup()
+
+
+def confirm_match_now(texts: Texts, community_id: int, stamp: int) -> InlineKeyboardMarkup:
+    """`stamp` names the extra round this confirmation asks for: pressing it twice makes one round."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("matchnow.yes"),
+                   callback_data=MatchNowCb(community_id=community_id, confirmed=True, stamp=stamp))
+    return builder.as_markup()
+
+
+def pick_community(texts: Texts, communities: Sequence[Community],
+                   make: Callable[[int], CallbackData]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for community in communities:
+        builder.button(text=community.name, callback_data=make(community.id))
+    builder.adjust(1)
     return builder.as_markup()

@@ -1,0 +1,148 @@
+"""A profile as the questionnaire builds it: its steps, the draft, answer checks and time zones (pure values)."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from bot.db.base import utcnow
+from bot.db.models import MeetingFormat, User
+
+
+class Step(enum.StrEnum):
+    NAME = "name"
+    ABOUT = "about"
+    INTERESTS = "interests"
+    OFFERS = "offers"
+    NEEDS = "needs"
+    FORMAT = "format"
+    CITY = "city"
+    TIMEZONE = "timezone"
+    CONTACT = "contact"
+
+
+STEPS = tuple(Step)
+TEXT_LIMITS: dict[Step, tuple[int, int]] = {
+    Step.NAME: (1, 64),
+    Step.ABOUT: (10, 500),
+    Step.OFFERS: (3, 300),
+    Step.NEEDS: (3, 300),
+    Step.CITY: (2, 64),
+    Step.CONTACT: (3, 128),
+}
+MAX_INTERESTS = 10
+Draft = dict[str, Any]
+
+
+def applies(step: Step, draft: Draft, has_username: bool) -> bool:
+    if step is Step.CITY:
+        return draft.get("format") in (MeetingFormat.OFFLINE, MeetingFormat.ANY)
+    if step is Step.CONTACT:
+        return not has_username
+    return True
+
+
+def is_answered(step: Step, draft: Draft) -> bool:
+    if step is Step.TIMEZONE:
+        return draft.get("utc_offset") is not None
+    if step is Step.CONTACT:
+        return "contact" in draft  # None means "my Telegram link is fine"
+    return bool(draft.get(step.value))
+
+
+def first_missing(draft: Draft, has_username: bool, redo: Step | None = None) -> Step | None:
+    """The next question to ask (`redo` first, when editing); None when ready for the preview."""
+    if redo is not None and applies(redo, draft, has_username):
+        return redo
+    for step in STEPS:
+        if applies(step, draft, has_username) and not is_answered(step, draft):
+            return step
+    return None
+
+
+def position(step: Step, draft: Draft, has_username: bool) -> tuple[int, int]:
+    """"Question n of m"; until the format is known the city question is counted as likely."""
+    assumed = {"format": MeetingFormat.ANY, **{k: v for k, v in draft.items() if v is not None}}
+    asked = [s for s in STEPS if applies(s, assumed, has_username)]
+    return (asked.index(step) + 1 if step in asked else len(asked), len(asked))
+
+
+@dataclass(frozen=True)
+class TextCheck:
+    value: str | None
+    problem: str | None = None  # catalog key of the re-ask
+    length: int = 0
+
+
+def check_text(step: Step, raw: str) -> TextCheck:
+    low, high = TEXT_LIMITS[step]
+    value = raw.strip() if step in (Step.ABOUT, Step.OFFERS, Step.NEEDS) else " ".join(raw.split())
+    if not value:
+        return TextCheck(None, "q.error.empty")
+    if len(value) > high:
+        return TextCheck(None, "q.error.too_long", len(value))
+    if len(value) < low:
+        return TextCheck(None, "q.error.too_short", len(value))
+    return TextCheck(value)
+
+
+OFFSET_PATTERN = re.compile(r"^(?:utc|gmt)?\s*([+-−])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+OFFSET_CHOICES = tuple(range(-12 * 60, 14 * 60 + 1, 60))
+
+
+def offset_name(minutes: int) -> str:
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{rest:02d}"
+
+
+def _zones_by_city() -> dict[str, str]:
+    zones: dict[str, str] = {}
+    for zone in sorted(available_timezones()):
+        if "/" in zone and not zone.startswith(("Etc/", "SystemV/", "US/")):
+            zones.setdefault(zone.rsplit("/", 1)[1].replace("_", " ").lower(), zone)
+        zones.setdefault(zone.lower(), zone)
+    return zones
+
+
+ZONES_BY_CITY = _zones_by_city()
+
+
+@dataclass(frozen=True)
+class TimeZoneAnswer:
+    name: str
+    utc_offset: int
+
+
+def zone_answer(zone: str, now: datetime | None = None) -> TimeZoneAnswer:
+    delta = (now or utcnow()).astimezone(ZoneInfo(zone)).utcoffset()
+    return TimeZoneAnswer(zone, int(delta.total_seconds() // 60) if delta else 0)
+
+
+def parse_timezone(raw: str) -> TimeZoneAnswer | None:
+    text = " ".join(raw.split())
+    match = OFFSET_PATTERN.match(text)
+    if match:
+        sign = -1 if match.group(1) in "-−" else 1
+        hours, minutes = int(match.group(2)), int(match.group(3) or 0)
+        total = sign * (hours * 60 + minutes)
+        if minutes >= 60 or not -12 * 60 <= total <= 14 * 60:
+            return None
+        return TimeZoneAnswer(offset_name(total), total)
+    if text.lower() in ("utc", "gmt"):
+        return TimeZoneAnswer(offset_name(0), 0)
+    zone = ZONES_BY_CITY.get(text.lower())
+    return zone_answer(zone) if zone else None
+
+
+def draft_from(user: User) -> Draft:
+    return {
+        "name": user.display_name, "about": user.about, "interests": list(user.interests or []),
+        "offers": user.offers, "needs": user.needs,
+        "format": user.meeting_format.value if user.meeting_format else None,
+        "city": user.city, "timezone": user.timezone, "utc_offset": user.utc_offset, "contact": user.contact,
+    }

@@ -1,0 +1,88 @@
+"""Domain events → the messages that tell people about them, as outbox rows.
+
+Each function renders one event for one reader (their language, their partners) with the presentation layer
+and returns the row's columns; services add the rows in the transaction that caused the event, so a message
+is queued exactly when its change commits. This is the only module below the handlers that uses presentation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.db.models import Community, GroupSession, SessionGroup, User
+from bot.outbox import outbox_values
+from bot.presentation import keyboards, render
+from bot.presentation.texts import DEFAULT_LANGUAGE, Texts
+
+Row = dict[str, Any]
+MESSAGE_LIMIT = 4000  # Telegram's limit is 4,096 characters; leave room for the header
+
+
+def _to(person: User, kind: str, text: str, **extra: Any) -> Row:
+    return outbox_values(chat_id=person.telegram_id or 0, user_id=person.id, kind=kind, text=text, **extra)
+
+
+def intro(community: str, me: User, partners: list[User], reasons: dict[str, Any], writer_id: int | None,
+          match_id: int | None = None) -> Row:
+    text = render.intro(Texts(me.language), community, me, partners, reasons, writer_id)
+    return _to(me, "intro", text, match_id=match_id)
+
+
+def left_out(person: User, community: str, reason: str) -> Row:
+    return _to(person, "left_out", render.left_out(Texts(person.language), community, reason))
+
+
+def reminder(person: User, partners: list[User], match_id: int) -> Row:
+    return _to(person, "reminder", render.reminder(Texts(person.language), partners), match_id=match_id)
+
+
+def checkin(person: User, partners: list[User], match_id: int) -> Row:
+    texts = Texts(person.language)
+    return _to(person, "checkin", texts("checkin.question", names=render.names(partners)), match_id=match_id,
+               reply_markup=keyboards.checkin(texts, match_id, partners))
+
+
+def follow_up(person: User, partners: list[User], match_id: int) -> Row:
+    return _to(person, "follow_up", render.follow_up(Texts(person.language), partners), match_id=match_id)
+
+
+def paused_for_no_show(person: User, community: Community) -> Row:
+    texts = Texts(person.language)
+    return _to(person, "no_show_pause", texts("noshow.paused", community=community.name),
+               reply_markup=keyboards.resume_button(texts, community.id))
+
+
+def partner_unreachable(person: User, unreachable: User, match_id: int) -> Row:
+    texts = Texts(person.language)
+    return _to(person, "partner_unreachable", texts("blocked.partner_unreachable", name=render.name_of(unreachable)),
+               reply_markup=keyboards.replacement(texts, match_id), match_id=match_id)
+
+
+def meetup_invitation(person: User, gs: GroupSession, community: Community) -> Row:
+    texts = Texts(person.language)
+    return _to(person, "session_invite", render.session_invitation(texts, gs, community),
+               reply_markup=keyboards.rsvp(texts, gs.id))
+
+
+def meetup_invitation_in_group(chat_id: int, gs: GroupSession, community: Community) -> Row:
+    texts = Texts(DEFAULT_LANGUAGE)
+    return outbox_values(chat_id=chat_id, kind="session_invite_group", reply_markup=keyboards.rsvp(texts, gs.id),
+                         text=render.session_invitation(texts, gs, community))
+
+
+def rosters(person: User, gs: GroupSession, community: Community, group: SessionGroup, members: list[User]
+            ) -> list[Row]:
+    parts = render.roster_messages(Texts(person.language), gs, community, group.number, members, MESSAGE_LIMIT,
+                                   group.place)
+    return [_to(person, "roster", part) for part in parts]
+
+
+def meetup_checkin(person: User, gs: GroupSession, group_id: int) -> Row:
+    texts = Texts(person.language)
+    return _to(person, "session_checkin", texts("session.checkin", title=gs.title),
+               reply_markup=keyboards.session_rating(group_id))
+
+
+def group_place(person: User, gs: GroupSession, group: SessionGroup, place: str) -> Row:
+    texts = Texts(person.language)
+    return _to(person, "group_place", texts("session.place_update", title=gs.title, number=group.number, place=place))
