@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 
+from bot.presentation.texts import pick_language
+from tests.support.catalogue import Catalogue
 from tests.support.fake_telegram import FakeTelegram, SentMessage
 from tests.support.updates import TgUser, UpdateFactory
 
@@ -14,6 +17,8 @@ class Person:
     def __init__(self, user: TgUser, dispatcher: Dispatcher, bot: Bot, tg: FakeTelegram,
                  updates: UpdateFactory) -> None:
         self.user, self.dispatcher, self.bot, self.tg, self.updates = user, dispatcher, bot, tg, updates
+        self.language = pick_language(user.language_code)
+        """The language the bot speaks to this person: their Telegram language until /language changes it."""
 
     @property
     def id(self) -> int:
@@ -35,6 +40,26 @@ class Person:
             if any(text == button_text for text, _ in message.buttons):
                 return await self.feed(self.updates.callback_from_button(self.user, message, button_text))
         raise AssertionError(f"no button {button_text!r}; last: {self.last.buttons if self.last else None}")
+
+    async def press_key(self, key: str, **values: Any) -> list[SentMessage]:
+        """Press the button labelled with catalogue text `key`, in this person's language."""
+        return await self.press(self.label(key, **values))
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return Catalogue(self.language)
+
+    def tr(self, key: str, **values: Any) -> str:
+        """Catalogue text `key` as this person's chat shows it (compare with plain_text / plain(...))."""
+        return self.catalogue.text(key, **values)
+
+    def like(self, key: str, **values: Any) -> re.Pattern[str]:
+        """Catalogue text `key` as shown, each placeholder not given matching any non-empty text."""
+        return self.catalogue.like(key, **values)
+
+    def label(self, key: str, **values: Any) -> str:
+        """Catalogue button label or callback alert `key` in this person's language (not HTML)."""
+        return self.catalogue.label(key, **values)
 
     async def press_data(self, data: str) -> list[SentMessage]:
         """Press a button whose callback data we make up (forged or from an old message)."""
