@@ -20,23 +20,23 @@ async def test_admin_creates_community_and_person_joins_and_confirms(
 
     alice = person(2, "Alice Smith", username="alice")
     replies = await alice.say(f"/start {code}")
-    assert "Welcome to Berlin Founders" in plain(replies)
-    assert "Question 1 of 8" in plain(replies)  # alice has a username: no contact question
+    assert alice.tr("start.welcome", community="Berlin Founders") in plain(replies)
+    assert alice.tr("q.progress", number=1, total=8) in plain(replies)  # alice has a username: no contact question
     await fill_questionnaire_rest(alice)
 
     preview = alice.last
-    assert preview is not None and "This is how your partners will see you" in preview.plain_text
+    assert preview is not None and alice.tr("preview.title") in preview.plain_text
     assert "I run a small design studio" in preview.plain_text
-    assert "in person in Berlin" in preview.plain_text
-    assert "@alice" in preview.plain_text
-    assert preview.button_texts == ["✅ Confirm", "✏️ Edit"]
+    assert alice.tr("format.offline_in", city="Berlin") in preview.plain_text
+    assert alice.tr("card.contact_username", username="alice") in preview.plain_text
+    assert preview.button_texts == [alice.label("preview.confirm"), alice.label("preview.edit")]
 
     async with sessionmaker() as session:
         user = await session.scalar(select(User).where(User.telegram_id == 2))
         assert user is not None and not user.has_confirmed_profile  # not eligible before confirming
 
-    replies = await alice.press("✅ Confirm")
-    assert "profile is saved" in plain(replies)
+    replies = await alice.press_key("preview.confirm")
+    assert alice.tr("profile.saved_for", community="Berlin Founders") in plain(replies)
 
     async with sessionmaker() as session:
         user = await session.scalar(select(User).where(User.telegram_id == 2))
@@ -50,22 +50,23 @@ async def test_admin_creates_community_and_person_joins_and_confirms(
 
     profile = await alice.say("/profile")
     card = plain(profile)
-    for expected in ("Alice Smith", "I run a small design studio", "design, product",
-                     "Brand identity reviews", "technical co-founder", "in person in Berlin", "Europe/Berlin"):
+    interests = f"{alice.tr('tag.design')}, {alice.tr('tag.product')}"
+    for expected in ("Alice Smith", "I run a small design studio", interests, "Brand identity reviews",
+                     "technical co-founder", alice.tr("format.offline_in", city="Berlin"), "Europe/Berlin"):
         assert expected in card
-    assert card.split("\n\nTap a field")[0] == preview.plain_text.split("\n\n", 1)[1]
+    assert card.split("\n\n" + alice.tr("profile.edit_hint"))[0] == preview.plain_text.split("\n\n", 1)[1]
 
 
 async def fill_questionnaire_rest(alice: Person) -> None:
-    await alice.press("Keep “Alice Smith”")
+    await alice.press_key("q.name.keep", name="Alice Smith")
     await alice.say("I run a small design studio and love meeting founders.")
-    await alice.press("design")
-    await alice.press("product")
-    replies = await alice.press("Done ➡️")
-    assert "How can you help others" in plain(replies)
+    await alice.press_key("tag.design")
+    await alice.press_key("tag.product")
+    replies = await alice.press_key("q.interests.done")
+    assert alice.like("q.offers").search(plain(replies))
     await alice.say("Brand identity reviews and hiring designers")
     await alice.say("A technical co-founder for a side project")
-    await alice.press("☕ In person")
+    await alice.press_key("q.format.offline")
     replies = await alice.say("Berlin")
     assert "🕒 Europe/Berlin (UTC+01:00)" in replies[-1].button_texts
     await alice.press("🕒 Europe/Berlin (UTC+01:00)")
@@ -76,6 +77,6 @@ async def test_unknown_invite_code_creates_nothing(
 ) -> None:
     bob = person(3, "Bob")
     replies = await bob.say("/start notARealCode123")
-    assert "unknown or no longer valid" in plain(replies)
+    assert bob.tr("start.bad_code") in plain(replies)
     async with sessionmaker() as session:
         assert list(await session.scalars(select(Membership))) == []
