@@ -23,8 +23,12 @@ async def code(person: PersonFactory) -> str:
 async def at_about_step(person: PersonFactory, code: str, **kwargs: str) -> Person:
     alice = person(2, "Alice Smith", **kwargs)
     await alice.say(f"/start {code}")
-    await alice.press("Keep “Alice Smith”")
+    await alice.press_key("q.name.keep", name="Alice Smith")
     return alice
+
+
+def about_question(alice: Person) -> str:
+    return alice.tr("q.about", low=10, high=500)
 
 
 async def test_non_text_answers_are_reasked(person: PersonFactory, code: str) -> None:
@@ -32,40 +36,40 @@ async def test_non_text_answers_are_reasked(person: PersonFactory, code: str) ->
     for update in (alice.updates.sticker(alice.user), alice.updates.photo(alice.user),
                    alice.updates.voice(alice.user)):
         replies = await alice.feed(update)
-        assert "I can only take text here" in replies[0].plain_text
-        assert "Who are you and what do you do?" in replies[-1].plain_text
+        assert replies[0].plain_text == alice.tr("q.error.not_text")
+        assert about_question(alice) in replies[-1].plain_text
     replies = await alice.say("Designer from Berlin, ten years in branding.")
-    assert "Pick your interests" in plain(replies)
+    assert alice.like("q.interests").search(plain(replies))
 
 
 async def test_too_long_empty_and_short_text(person: PersonFactory, code: str) -> None:
     alice = await at_about_step(person, code, username="alice")
     replies = await alice.say("x" * 5000)
-    assert "That is 5000 characters; the limit here is 500" in plain(replies)
-    assert "Who are you" in replies[-1].plain_text
+    assert alice.tr("q.error.too_long", length=5000, high=500) in plain(replies)
+    assert about_question(alice) in replies[-1].plain_text
     replies = await alice.say("   ")
-    assert "empty" in plain(replies)
+    assert alice.tr("q.error.empty") in plain(replies)
     replies = await alice.say("hi")
-    assert "at least 10 characters" in plain(replies)
+    assert alice.tr("q.error.too_short", low=10) in plain(replies)
     replies = await alice.say("y" * 500)  # exactly the limit is accepted
-    assert "Pick your interests" in plain(replies)
+    assert alice.like("q.interests").search(plain(replies))
 
 
 async def test_buttons_steps_reject_text_and_forged_buttons(person: PersonFactory, code: str) -> None:
     alice = await at_about_step(person, code, username="alice")
     await alice.say("Designer from Berlin, ten years in branding.")
     replies = await alice.say("design please")
-    assert "Please use the buttons" in plain(replies)
-    await alice.press("Done ➡️")
-    assert alice.answers()[-1] == "Pick at least one interest first."
+    assert alice.tr("q.error.use_buttons") in plain(replies)
+    await alice.press_key("q.interests.done")
+    assert alice.answers()[-1] == alice.label("q.interests.none")
     await alice.press_data("q:tag:999")
     await alice.press_data("q:fmt:online")  # a real button, but not for this question
     await alice.press_data("not-a-button-at-all")
     await alice.press_data("p:abc:zz")
-    assert alice.answers()[-4:] == ["This button is out of date. Please use the latest message."] * 4
-    await alice.press("design")
-    replies = await alice.press("Done ➡️")
-    assert "How can you help others" in plain(replies)
+    assert alice.answers()[-4:] == [alice.label("button.stale")] * 4
+    await alice.press_key("tag.design")
+    replies = await alice.press_key("q.interests.done")
+    assert alice.like("q.offers").search(plain(replies))
 
 
 async def test_html_in_answers_is_shown_literally(person: PersonFactory, code: str) -> None:
@@ -73,11 +77,11 @@ async def test_html_in_answers_is_shown_literally(person: PersonFactory, code: s
     await alice.say(f"/start {code}")
     await alice.say("<b>Boss</b> & <a href='https://evil.example'>me</a>")
     await alice.say("I write <i>unclosed tags and <script>alert(1)</script> everywhere")
-    await alice.press("design")
-    await alice.press("Done ➡️")
+    await alice.press_key("tag.design")
+    await alice.press_key("q.interests.done")
     await alice.say("<code>help</code>")
     await alice.say("</b>needs")
-    await alice.press("💻 Online")
+    await alice.press_key("q.format.online")
     await alice.press("UTC+00")
     preview = alice.last
     assert preview is not None
@@ -90,66 +94,67 @@ async def test_command_mid_way_reminds_and_keeps_answers(person: PersonFactory, 
     alice = await at_about_step(person, code, username="alice")
     for command in ("/communities", "/start", f"/start {code}", "/whatever"):
         replies = await alice.say(command)
-        assert "You are in the middle of your profile" in replies[0].plain_text
-        assert "Who are you" in replies[-1].plain_text
+        assert replies[0].plain_text == alice.tr("q.command_mid_way")
+        assert about_question(alice) in replies[-1].plain_text
     replies = await alice.say("Designer from Berlin, ten years in branding.")
-    assert "Question 3 of 8" in plain(replies)
+    assert alice.tr("q.progress", number=3, total=8) in plain(replies)
 
 
 async def test_cancel_keeps_the_draft_and_profile_resumes(person: PersonFactory, code: str) -> None:
     alice = await at_about_step(person, code, username="alice")
     await alice.say("Designer from Berlin, ten years in branding.")
     replies = await alice.say("/cancel")
-    assert "Stopped." in plain(replies) and "kept as a draft" in plain(replies)
+    assert alice.tr("cancel.stopped") in plain(replies) and alice.tr("cancel.kept_draft") in plain(replies)
     replies = await alice.say("/cancel")
-    assert "nothing to cancel" in plain(replies)
+    assert alice.tr("cancel.nothing") in plain(replies)
     replies = await alice.say("/communities")
-    assert "profile is not finished" in plain(replies)
+    assert alice.tr("communities.profile_missing") in plain(replies)
     replies = await alice.say("/profile")
-    assert "continue where you stopped" in plain(replies)
-    assert "Pick your interests" in replies[-1].plain_text
+    assert alice.tr("profile.resume") in plain(replies)
+    assert alice.like("q.interests").search(replies[-1].plain_text)
 
 
 async def test_no_username_asks_for_contact(person: PersonFactory, code: str) -> None:
     bob = person(3, "Bob")
     replies = await bob.say(f"/start {code}")
-    assert "Question 1 of 9" in plain(replies)
+    assert bob.tr("q.progress", number=1, total=9) in plain(replies)
     await bob.say("Bobby")
     await bob.say("Backend engineer, Python and Postgres.")
-    await bob.press("IT")
-    await bob.press("Done ➡️")
+    await bob.press_key("tag.it")
+    await bob.press_key("q.interests.done")
     await bob.say("Code reviews")
     await bob.say("A mentor")
-    await bob.press("💻 Online")
+    await bob.press_key("q.format.online")
     replies = await bob.say("Mars")
-    assert "don't recognise that time zone" in plain(replies)
+    assert bob.tr("q.timezone.unknown") in plain(replies)
     replies = await bob.say("+3")
-    assert "You have no Telegram @username" in plain(replies)
-    await bob.press("A link to my Telegram is fine")
+    assert bob.like("q.contact").search(plain(replies))
+    await bob.press_key("q.contact.telegram")
     preview = bob.last
     assert preview is not None and "UTC+03:00" in preview.plain_text
-    assert 'href="tg://user?id=3"' in preview.text
+    assert bob.catalogue.html("card.contact_link", link="tg://user?id=3") in preview.text
 
 
 async def test_edit_from_preview_changes_one_field(person: PersonFactory, code: str) -> None:
     alice = await at_about_step(person, code, username="alice")
     await alice.say("Designer from Berlin, ten years in branding.")
-    await alice.press("design")
-    await alice.press("Done ➡️")
+    await alice.press_key("tag.design")
+    await alice.press_key("q.interests.done")
     await alice.say("Brand reviews")
     await alice.say("Investors")
-    await alice.press("🤝 Either")
+    await alice.press_key("q.format.any")
     await alice.say("Hamburg")
     await alice.press("UTC+01")
-    await alice.press("✏️ Edit")
-    replies = await alice.press("City")
-    assert "Current answer: Hamburg" in plain(replies)
+    await alice.press_key("preview.edit")
+    replies = await alice.press_key("field.city")
+    assert alice.tr("q.current", value="Hamburg") in plain(replies)
     replies = await alice.say("Munich")
-    assert "online or in person in Munich" in replies[-1].plain_text
-    await alice.press("✏️ Edit")
-    await alice.press("Format")
-    replies = await alice.press("💻 Online")
-    assert "Munich" not in replies[-1].plain_text and "Meets: online" in replies[-1].plain_text
+    assert alice.tr("format.any_in", city="Munich") in replies[-1].plain_text
+    await alice.press_key("preview.edit")
+    await alice.press_key("field.format")
+    replies = await alice.press_key("q.format.online")
+    assert "Munich" not in replies[-1].plain_text
+    assert alice.like("card", format=alice.catalogue.html("format.online")).search(replies[-1].plain_text)
 
 
 async def test_restart_mid_questionnaire_resumes_at_the_same_question(
@@ -157,16 +162,16 @@ async def test_restart_mid_questionnaire_resumes_at_the_same_question(
 ) -> None:
     alice = await at_about_step(person, code, username="alice")
     await alice.say("Designer from Berlin, ten years in branding.")
-    await alice.press("design")
+    await alice.press_key("tag.design")
     async with sessionmaker() as session:
         record = await session.scalar(select(FsmRecord).where(FsmRecord.telegram_user_id == 2))
         assert record is not None and record.state == "Questionnaire:interests"
     restarted: Dispatcher = create_dispatcher(settings, sessionmaker)  # a new process would build this
     alice.dispatcher = restarted
-    replies = await alice.press("product")
+    replies = await alice.press_key("tag.product")
     assert replies and replies[0].edited
-    replies = await alice.press("Done ➡️")
-    assert "How can you help others" in plain(replies)
+    replies = await alice.press_key("q.interests.done")
+    assert alice.like("q.offers").search(plain(replies))
     async with sessionmaker() as session:
         record = await session.scalar(select(FsmRecord).where(FsmRecord.telegram_user_id == 2))
         assert record is not None and record.data["draft"]["interests"] == ["design", "product"]
@@ -182,21 +187,22 @@ async def test_edit_saved_profile_and_join_second_community(
     second = await create_community(olga, "Designers")
     alice = person(2, "Alice Smith", username="alice")
     await fill_questionnaire(alice, first)
-    await alice.press("✅ Confirm")
+    await alice.press_key("preview.confirm")
 
     await alice.say("/profile")
-    await alice.press("About")
+    await alice.press_key("field.about")
     await alice.say("Now I run a product studio instead of a design one.")
-    await alice.press("✅ Confirm")
+    await alice.press_key("preview.confirm")
     replies = await alice.say("/profile")
     assert "Now I run a product studio" in plain(replies)
 
     replies = await alice.say(f"/start {second}")
-    assert "You already have a profile" in plain(replies)
-    replies = await alice.press("✅ Use as is")
-    assert "you are in Designers" in plain(replies)
+    assert alice.tr("join.existing_profile") in plain(replies)
+    replies = await alice.press_key("join.use_as_is")
+    assert alice.tr("profile.saved_for", community="Designers") in plain(replies)
     replies = await alice.say("/communities")
-    assert "Founders — active" in plain(replies) and "Designers — active" in plain(replies)
+    assert alice.tr("communities.active", name="Founders") in plain(replies)
+    assert alice.tr("communities.active", name="Designers") in plain(replies)
     async with sessionmaker() as session:
         user = await session.scalar(select(User).where(User.telegram_id == 2))
         assert user is not None and user.about == "Now I run a product studio instead of a design one."
