@@ -33,7 +33,7 @@ async def test_group_gets_a_community_and_a_join_button(
     olga = person(1, "Olga", username="olga")
     await add_bot_to_group(olga)
     message = tg.last_message(GROUP)
-    assert message is not None and "HR Club runs random coffee here" in message.plain_text
+    assert message is not None and message.plain_text == olga.tr("group.welcome", community="HR Club")
     code = join_url(tg).split("start=")[1]
     async with sessionmaker() as session:
         community = await session.scalar(select(Community).where(Community.chat_id == GROUP))
@@ -41,8 +41,8 @@ async def test_group_gets_a_community_and_a_join_button(
 
     alice = person(2, "Alice", username="alice")
     replies = await alice.say(f"/start {code}")
-    assert "Welcome to HR Club" in plain(replies)
-    assert "Question 1 of 8" in plain(replies)
+    assert alice.tr("start.welcome", community="HR Club") in plain(replies)
+    assert alice.tr("q.progress", number=1, total=8) in plain(replies)
 
     await olga.feed(olga.updates.group_message(olga.user, GROUP, "HR Club", "/join@coffee_test_bot"))
     assert join_url(tg).endswith(code)
@@ -56,16 +56,17 @@ async def test_group_admins_are_community_admins_checked_each_time(
     boris = person(3, "Boris", username="boris")
     await boris.say(f"/start {code}")
     await boris.say("/cancel")
-    assert "don't run any community" in plain(await boris.say("/members"))
+    assert boris.tr("admin.none") in plain(await boris.say("/members"))
 
     tg.set_chat_admins(GROUP, [3], creator=1)
     replies = await boris.say("/members")
-    assert "HR Club — 1 member(s)" in plain(replies)
-    assert "Boris @boris — active, profile not finished" in plain(replies)
+    assert boris.tr("admin.members_header", community="HR Club", count=1) in plain(replies)
+    assert boris.tr("admin.member_line", name="Boris", handle="@boris", status=boris.catalogue.html("status.active"),
+                    profile=boris.catalogue.html("admin.members_no_profile")) in plain(replies)
     assert code in plain(await boris.say("/invite"))
 
     tg.set_chat_admins(GROUP, [], creator=1)  # demoted in Telegram: rights are gone at once
-    assert "don't run any community" in plain(await boris.say("/members"))
+    assert boris.tr("admin.none") in plain(await boris.say("/members"))
 
 
 async def test_linking_an_existing_community_needs_its_admin(
@@ -77,7 +78,7 @@ async def test_linking_an_existing_community_needs_its_admin(
     await add_bot_to_group(mallory, "Mallory's group")
     await mallory.feed(mallory.updates.group_message(mallory.user, GROUP, "Mallory's group",
                                                       f"/start@coffee_test_bot {code}"))
-    assert "Only an admin of that community" in tg.texts(GROUP)[-1]
+    assert tg.texts(GROUP)[-1] == mallory.catalogue.html("group.link_denied")
 
     await add_bot_to_group(olga, "Founders chat")
     await olga.feed(olga.updates.group_message(olga.user, GROUP, "Founders chat", f"/start@coffee_test_bot {code}"))
@@ -92,10 +93,11 @@ async def test_community_creators_setting_restricts_newcommunity(
     person: PersonFactory, settings: Settings
 ) -> None:
     settings.community_creators = frozenset({1})
-    assert "Only the people" in plain(await person(2, "Alice").say("/newcommunity Mine"))
-    assert "/newcommunity Berlin" in plain(await person(1, "Olga").say("/newcommunity"))
-    replies = await person(1, "Olga").say("/newcommunity  <b>Bold</b>   Club ")
-    assert "Community <b>Bold</b> Club is ready" in plain(replies)
+    alice, olga = person(2, "Alice"), person(1, "Olga")
+    assert alice.tr("admin.create_not_allowed") in plain(await alice.say("/newcommunity Mine"))
+    assert olga.tr("admin.newcommunity_usage") in plain(await olga.say("/newcommunity"))
+    replies = await olga.say("/newcommunity  <b>Bold</b>   Club ")
+    assert olga.like("admin.created", community="<b>Bold</b> Club").search(plain(replies))
 
 
 async def test_invite_codes_are_unguessable(person: PersonFactory) -> None:
