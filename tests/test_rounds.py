@@ -15,28 +15,35 @@ from bot.db.base import utcnow
 from bot.db.models import Block, Community, MatchMember, Membership, MembershipStatus, Outcome, Round, User
 from bot.services import checkins, rounds
 from tests.conftest import PersonFactory
+from tests.support.catalogue import en
 from tests.support.driver import Person, plain
-from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
+from tests.support.factories import ADMIN_TELEGRAM_ID, FIRST_MEMBER, community_with_members
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.journeys import deliver
 
+INTRO = en.like("intro")
+
 
 def intros(tg: FakeTelegram, chat_id: int) -> list[str]:
-    return [m.plain_text for m in tg.messages(chat_id) if "Why you two" in m.plain_text]
+    return [m.plain_text for m in tg.messages(chat_id) if INTRO.fullmatch(m.plain_text)]
 
 
 async def match_now(admin: Person) -> str:
     replies = await admin.say("/matchnow")
-    assert "Run an extra round in Founders now?" in plain(replies)
-    return plain(await admin.press("Yes, match now"))
+    assert admin.tr("matchnow.confirm", community="Founders") in plain(replies)
+    return plain(await admin.press_key("matchnow.yes"))
+
+
+def round_summary(admin: Person, pairs: int, trios: int, groups: int, left_out: int) -> str:
+    return admin.tr("matchnow.done", community="Founders", pairs=pairs, trios=trios, groups=groups, left_out=left_out)
 
 
 async def test_eleven_members_one_round_one_intro_each(
     person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     seeded = await community_with_members(sessionmaker, 11)
-    summary = await match_now(person(ADMIN_TELEGRAM_ID, "Olga"))
-    assert "4 pair(s), 1 trio(s), 0 larger group(s), 0 without a partner" in summary
+    admin = person(ADMIN_TELEGRAM_ID, "Olga")
+    assert round_summary(admin, pairs=4, trios=1, groups=0, left_out=0) in await match_now(admin)
     assert await deliver(bot, sessionmaker) == 11
     partners_seen: dict[int, set[str]] = {}
     for chat in seeded.member_telegram_ids:
@@ -44,7 +51,9 @@ async def test_eleven_members_one_round_one_intro_each(
         assert len(received) == 1, (chat, received)
         text = received[0]
         partners_seen[chat] = {f"Member{i}" for i in range(11) if f"\nMember{i}\n" in f"\n{text}\n"}
-        assert "Icebreaker:" in text and ("You write first" in text or "writes first" in text)
+        intro = INTRO.fullmatch(text)
+        assert intro is not None and intro["icebreaker"]
+        assert intro["first"] == en.text("intro.you_first") or en.like("intro.they_first").fullmatch(intro["first"])
     trio = [chat for chat, seen in partners_seen.items() if len(seen) == 2]
     assert len(trio) == 3 and all(len(partners_seen[c]) == 1 for c in partners_seen if c not in trio)
     name = {chat: f"Member{chat - 1000}" for chat in partners_seen}
@@ -82,10 +91,10 @@ async def test_only_admins_run_rounds_even_with_forged_buttons(
 ) -> None:
     seeded = await community_with_members(sessionmaker, 4)
     member = person(seeded.member_telegram_ids[0], "Member0")
-    assert "don't run any community" in plain(await member.say("/matchnow"))
-    await member.press_data(f"mn:{seeded.id}:1")
+    assert member.tr("admin.none") in plain(await member.say("/matchnow"))
+    await member.press_data(f"mn:{seeded.id}:1:29000000")
     await member.press_data(f"sc:{seeded.id}:weekday:3")
-    assert member.answers()[-2:] == ["You are not an admin of this community (any more)."] * 2
+    assert member.answers()[-2:] == [member.label("admin.not_admin")] * 2
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Round)) == 0
         assert (await session.get(Community, seeded.id)).schedule_weekday == 0  # type: ignore[union-attr]
@@ -98,17 +107,17 @@ async def test_checkin_rating_comment_block_and_network(
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
     await match_now(admin)
     await deliver(bot, sessionmaker)
-    assert "Check-in sent to 2 member(s)" in plain(await admin.say("/checkin"))
+    assert admin.tr("checkin_now.done", count=2) in plain(await admin.say("/checkin"))
     await deliver(bot, sessionmaker)
     a, b = (person(chat, f"Member{i}", username=f"user{chat}") for i, chat in enumerate(seeded.member_telegram_ids))
-    assert "Did you meet Member1?" in a.last.plain_text  # type: ignore[union-attr]
-    await a.press("✅ Yes, we met")
-    assert "one line about the meeting" in plain(await a.press("⭐⭐⭐⭐"))
-    assert plain(await a.say("Great chat about <b>hiring</b>")) == "Saved, thank you!"
-    await b.press("🚫 Don't match me with Member0 again")
-    assert b.answers()[-1] == "Done: you won't be matched with Member0 again. They will not be told."
-    await b.press("❌ No")
-    await b.press("I couldn't make it")
+    assert a.tr("checkin.question", names="Member1") in a.last.plain_text  # type: ignore[union-attr]
+    await a.press_key("checkin.met")
+    assert a.tr("checkin.thanks_comment") in plain(await a.press("⭐⭐⭐⭐"))
+    assert plain(await a.say("Great chat about <b>hiring</b>")) == a.tr("checkin.comment_saved")
+    await b.press_key("checkin.block", name="Member0")
+    assert b.answers()[-1] == b.label("checkin.blocked", name="Member0")
+    await b.press_key("checkin.not_met")
+    await b.press_key("checkin.reason.i_could_not")
     async with sessionmaker() as session:
         rows = {m.user.telegram_id: m for m in await session.scalars(
             select(MatchMember).options(selectinload(MatchMember.user)))}
@@ -117,11 +126,12 @@ async def test_checkin_rating_comment_block_and_network(
         assert rows[b.id].outcome is Outcome.NOT_MET
         assert await session.scalar(select(func.count()).select_from(Block)) == 1
     await deliver(bot, sessionmaker)
-    assert not any("won't be matched" in text for text in tg.texts(a.id))  # confidential
+    assert not any(a.like("checkin.blocked").search(m.plain_text) for m in tg.messages(a.id))  # confidential
     network = plain(await a.say("/network"))
-    assert "Founders · Member1 — @user1001" in network
+    assert a.like("network.line", community="Founders", name="Member1",
+                  contact=a.catalogue.html("card.contact_username", username="user1001")).search(network)
     await b.press_data("bl:99999:1")  # a forged block for a match b was never in
-    assert b.answers()[-1].startswith("This button is out of date")
+    assert b.answers()[-1] == b.label("button.stale")
 
 
 async def test_reminder_and_follow_up(
@@ -135,18 +145,18 @@ async def test_reminder_and_follow_up(
         assert await checkins.send_due_reminders(session, utcnow() + timedelta(days=4)) == 0
     await deliver(bot, sessionmaker)
     a = person(seeded.member_telegram_ids[0], "Member0")
-    assert "have you arranged your coffee with Member1?" in a.last.plain_text  # type: ignore[union-attr]
+    assert a.like("reminder", names="Member1").search(a.last.plain_text)  # type: ignore[union-attr]
     async with sessionmaker() as session:
         assert await checkins.send_due_checkins(session, utcnow() + timedelta(days=6, minutes=1)) == 2
     await deliver(bot, sessionmaker)
-    await a.press("✅ Yes, we met")
+    await a.press_key("checkin.met")
     await a.press("⭐⭐⭐⭐⭐")
-    assert "remind you in a month" in plain(await a.press("🔔 Remind me to follow up in a month"))
+    assert a.tr("checkin.follow_up_set") in plain(await a.press_key("checkin.follow_up"))
     async with sessionmaker() as session:
         assert await checkins.send_due_follow_ups(session, utcnow() + timedelta(days=29)) == 0
         assert await checkins.send_due_follow_ups(session, utcnow() + timedelta(days=31)) == 1
     await deliver(bot, sessionmaker)
-    assert "A month ago you met Member1" in a.last.plain_text  # type: ignore[union-attr]
+    assert a.like("follow_up", names="Member1").search(a.last.plain_text)  # type: ignore[union-attr]
 
 
 async def test_no_show_twice_pauses_with_a_resume_button(
@@ -162,16 +172,16 @@ async def test_no_show_twice_pauses_with_a_resume_button(
             await rounds.create_round(session, community, f"week-{week}", utcnow() + timedelta(minutes=week))
         await admin.say("/checkin")
         await deliver(bot, sessionmaker)
-        await a.press("❌ No")
-        await a.press("My partner didn't answer")
+        await a.press_key("checkin.not_met")
+        await a.press_key("checkin.reason.no_answer")
         await deliver(bot, sessionmaker)
-    assert "paused your introductions" in b.last.plain_text  # type: ignore[union-attr]
+    assert b.tr("noshow.paused", community="Founders") in b.last.plain_text  # type: ignore[union-attr]
     async with sessionmaker() as session:
         status = await session.scalar(select(Membership.status).join(Membership.user).where(
             Membership.community_id == seeded.id, Membership.user_id != None,  # noqa: E711
             Membership.user.has(telegram_id=b.id)))
         assert status is MembershipStatus.PAUSED
-    assert "Resumed: Founders" in plain(await b.press("▶️ Resume"))
+    assert b.tr("resume.done", communities="Founders") in plain(await b.press_key("noshow.resume"))
 
 
 @pytest.mark.parametrize("blocked_count", [1, 2])
@@ -193,12 +203,14 @@ async def test_blocked_bot_pauses_member_and_partner_gets_a_new_one(
         tg.block(pair[1])
     await deliver(bot, sessionmaker)
     first = person(stranded[0], "First")
-    assert "can't be reached through the bot" in first.last.plain_text  # type: ignore[union-attr]
-    reply = plain(await first.press("🔄 Find me a new partner"))
-    assert "Nobody is free right now" in reply
+    unreachable = first.tr("blocked.partner_unreachable", name=f"Member{pairs[0][1] - FIRST_MEMBER}")
+    assert unreachable in first.last.plain_text  # type: ignore[union-attr]
+    reply = plain(await first.press_key("blocked.find_new"))
+    assert first.tr("blocked.nobody_free") in reply
     if blocked_count == 2:
         second = person(stranded[1], "Second")
-        assert "I found you a new partner" in plain(await second.press("🔄 Find me a new partner"))
+        found = second.tr("blocked.found", name=f"Member{stranded[0] - FIRST_MEMBER}")
+        assert found in plain(await second.press_key("blocked.find_new"))
         await deliver(bot, sessionmaker)
         assert len(intros(tg, stranded[0])) == 2 and len(intros(tg, stranded[1])) == 2
     async with sessionmaker() as session:
@@ -213,14 +225,15 @@ async def test_small_group_rounds(
     seeded = await community_with_members(sessionmaker, 10)
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
     await admin.say("/schedule")
-    await admin.press("Pairs or small groups")
-    assert "every week, groups of 4" in plain(await admin.press("Groups of 4")).lower()
-    summary = await match_now(admin)
-    assert "0 pair(s), 0 trio(s), 2 larger group(s), 0 without a partner" in summary
+    await admin.press_key("schedule.change_groupsize")
+    schedule = admin.like("schedule.current", community="Founders", frequency=admin.catalogue.html("frequency.weekly"),
+                          shape=admin.label("schedule.groups_of", size=4))
+    assert schedule.search(plain(await admin.press_key("schedule.groups_of", size=4)))
+    assert round_summary(admin, pairs=0, trios=0, groups=2, left_out=0) in await match_now(admin)
     await deliver(bot, sessionmaker)
     for chat in seeded.member_telegram_ids:
         received = intros(tg, chat)
-        assert len(received) == 1 and "you meet as a group of 5" in received[0]
+        assert len(received) == 1 and en.text("intro.header_group", community="Founders", count=5) in received[0]
     async with sessionmaker() as session:
         sizes = Counter(int(count) for count in (await session.execute(
             select(func.count()).select_from(MatchMember).group_by(MatchMember.match_id))).scalars())
@@ -229,4 +242,4 @@ async def test_small_group_rounds(
     await deliver(bot, sessionmaker)
     checkin = tg.last_message(seeded.member_telegram_ids[0])
     assert checkin is not None
-    assert sum(text.startswith("🚫 Don't match me with") for text in checkin.button_texts) == 4
+    assert sum(bool(en.like("checkin.block").fullmatch(text)) for text in checkin.button_texts) == 4
