@@ -14,32 +14,38 @@ from bot.db.base import utcnow
 from bot.db.models import GroupSession, SessionGroup, SessionGroupMember, SessionRsvp, SessionStatus
 from bot.jobs import Jobs
 from tests.conftest import PersonFactory
+from tests.support.catalogue import en
 from tests.support.driver import Person, plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.journeys import deliver
 
+TITLE = "Winter <b>networking</b> night"
+ROSTER = en.like("session.roster_header", title=TITLE)
+ROSTER_CONTINUED = en.like("session.roster_continued")
+ROSTER_LINE = en.like("session.roster_line")
+
 
 async def create_session(admin: Person, *, size: str = "30", when_days: int = 7) -> None:
-    assert "What is it called?" in plain(await admin.say("/session"))
-    await admin.say("Winter <b>networking</b> night")
+    assert admin.tr("session.ask_title") in plain(await admin.say("/session"))
+    await admin.say(TITLE)
     when = (utcnow() + timedelta(days=when_days)).strftime("%Y-%m-%d 18:30")
-    assert "couldn't read that date" in plain(await admin.say("next friday"))
-    assert "already passed" in plain(await admin.say("2020-01-01 10:00"))
-    assert "How many people per group?" in plain(await admin.say(when))
+    assert admin.like("session.bad_when").search(plain(await admin.say("next friday")))
+    assert admin.tr("session.past_when") in plain(await admin.say("2020-01-01 10:00"))
+    assert admin.tr("session.ask_size") in plain(await admin.say(when))
     await admin.feed(admin.updates.sticker(admin.user))
-    assert admin.last is not None and "answer the question above" in admin.last.plain_text
+    assert admin.last is not None and admin.last.plain_text == admin.tr("session.use_answer")
     await admin.press(size)
-    await admin.press("☕ In person")
+    await admin.press_key("session.offline")
     await admin.say("Factory Berlin, Rheinsberger Str. 76")
-    await admin.press("1 day before")
-    replies = await admin.press("🔀 Mix interests (most new acquaintances)")
-    assert "is created and the invitations are on their way" in plain(replies)
+    await admin.press_key("session.deadline_24")
+    replies = await admin.press_key("session.mixed")
+    assert admin.like("session.created", title=TITLE).search(plain(replies))
 
 
-async def rsvp_all(person: PersonFactory, chats: list[int], answer: str = "✅ I'm in") -> None:
+async def rsvp_all(person: PersonFactory, chats: list[int], answer: str = "session.yes") -> None:
     for chat in chats:
-        await person(chat, f"Member{chat - 1000}", username=f"user{chat}").press(answer)
+        await person(chat, f"Member{chat - 1000}", username=f"user{chat}").press_key(answer)
 
 
 async def test_65_yeses_make_two_groups_and_everyone_gets_the_roster_once(
@@ -50,26 +56,27 @@ async def test_65_yeses_make_two_groups_and_everyone_gets_the_roster_once(
     await create_session(admin)
     await deliver(bot, sessionmaker)
     invitation = tg.last_message(seeded.member_telegram_ids[0])
-    assert invitation is not None and "Winter <b>networking</b> night" in invitation.plain_text
+    assert invitation is not None and TITLE in invitation.plain_text
     await rsvp_all(person, seeded.member_telegram_ids)
     await admin.say("/formgroups")
-    replies = await admin.press("Winter <b>networking</b> night")
-    assert "65 people in 2 group(s)" in plain(replies)
+    replies = await admin.press(TITLE)
+    assert admin.like("session.formed", title=TITLE, people=65, groups=2).search(plain(replies))
     await deliver(bot, sessionmaker)
     async with sessionmaker() as session:
         sizes = sorted(len(group.members) for group in await session.scalars(
             select(SessionGroup).options(selectinload(SessionGroup.members))))
     assert sizes == [32, 33]
     for chat in seeded.member_telegram_ids:
-        headers = [m for m in tg.messages(chat) if "you are in group" in m.plain_text]
-        continued = [m for m in tg.messages(chat) if "continued:" in m.plain_text]
+        headers = [m for m in tg.messages(chat) if ROSTER.match(m.plain_text)]
+        continued = [m for m in tg.messages(chat) if ROSTER_CONTINUED.match(m.plain_text)]
         assert len(headers) == 1 and len(continued) == 1, chat  # a long roster: two messages, each once
         roster = "\n".join(m.plain_text for m in (*headers, *continued))
         assert all(len(m.text) <= 4096 for m in (*headers, *continued))
-        assert roster.count("• ") in (32, 33) and f"@user{chat}" in roster
+        assert sum(bool(ROSTER_LINE.fullmatch(line)) for line in roster.splitlines()) in (32, 33)
+        assert en.text("card.contact_username", username=f"user{chat}") in roster
     async with sessionmaker() as session:
         session_id = await session.scalar(select(GroupSession.id))
-    assert "already formed" in plain(await admin.press_data(f"fg:{session_id}"))  # the old button again
+    assert admin.tr("session.already_formed") in plain(await admin.press_data(f"fg:{session_id}"))  # the old button
 
 
 async def test_changing_an_rsvp_and_the_deadline(
@@ -79,26 +86,27 @@ async def test_changing_an_rsvp_and_the_deadline(
     await create_session(person(ADMIN_TELEGRAM_ID, "Olga"))
     await deliver(bot, sessionmaker)
     alice = person(seeded.member_telegram_ids[0], "Member0", username="user1000")
-    await alice.press("✅ I'm in")
-    await alice.press("🙅 Can't make it")
-    assert alice.answers()[-1].startswith("Noted: you won't come")
-    assert "You said you can't make it. 0 people are coming so far." in plain(await alice.say("/sessions"))
-    await alice.press("✅ I'm in")
+    await alice.press_key("session.yes")
+    await alice.press_key("session.no")
+    assert alice.answers()[-1] == alice.label("session.rsvp_no", title=TITLE)
+    assert alice.tr("session.status_no", yes=0) in plain(await alice.say("/sessions"))
+    await alice.press_key("session.yes")
     async with sessionmaker() as session:
         gs = await session.scalar(select(GroupSession))
         assert gs is not None
         gs.rsvp_deadline = utcnow() - timedelta(minutes=1)
         await session.commit()
-    await alice.press("🙅 Can't make it")
-    assert alice.answers()[-1] == "RSVPs for “Winter <b>networking</b> night” are closed."
-    await Jobs(sessionmaker, worker=None).housekeeping()  # the deadline forms the groups
+    await alice.press_key("session.no")
+    assert alice.answers()[-1] == alice.label("session.rsvp_closed", title=TITLE)
+    await Jobs(sessionmaker).housekeeping()  # the deadline forms the groups
     await deliver(bot, sessionmaker)
     async with sessionmaker() as session:
         gs = await session.scalar(select(GroupSession))
         assert gs is not None and gs.status is SessionStatus.FORMED
         assert await session.scalar(select(SessionRsvp.coming)) is True
         assert await session.scalar(select(func.count()).select_from(SessionGroupMember)) == 1
-    assert "you are in group 1 (1 people)" in alice.last.plain_text  # type: ignore[union-attr]
+    assert alice.like("session.roster_header", title=TITLE, number=1, count=1).match(
+        alice.last.plain_text)  # type: ignore[union-attr]
 
 
 async def test_fewer_yeses_than_one_group_and_admin_rights(
@@ -109,23 +117,25 @@ async def test_fewer_yeses_than_one_group_and_admin_rights(
     await deliver(bot, sessionmaker)
     await rsvp_all(person, seeded.member_telegram_ids[:5])
     member = person(seeded.member_telegram_ids[6], "Member6")
-    assert "None of your communities" in plain(await member.say("/formgroups"))
+    assert member.tr("session.none_open") in plain(await member.say("/formgroups"))
     await member.press_data("fg:1")
-    assert member.answers()[-1] == "You are not an admin of this community (any more)."
+    assert member.answers()[-1] == member.label("admin.not_admin")
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
     await admin.say("/formgroups")
-    assert "5 people in 1 group(s)" in plain(await admin.press("Winter <b>networking</b> night"))
+    assert admin.like("session.formed", title=TITLE, people=5, groups=1).search(plain(await admin.press(TITLE)))
     await deliver(bot, sessionmaker)
     rosters = Counter(m.chat_id for chat in seeded.member_telegram_ids for m in tg.messages(chat)
-                      if "you are in group" in m.plain_text)
+                      if ROSTER.match(m.plain_text))
     assert rosters == Counter(dict.fromkeys(seeded.member_telegram_ids[:5], 1))
     await member.press_data("gp:1")  # not an admin: cannot set a group's place
-    assert member.answers()[-1] == "You are not an admin of this community (any more)."
-    assert "Send the place or meeting link for group 1" in plain(await admin.press("📍 Place for group 1"))
-    assert "to 5 people" in plain(await admin.say("Room 4, <i>second</i> floor"))
+    assert member.answers()[-1] == member.label("admin.not_admin")
+    asked = plain(await admin.press_key("session.set_place", number=1))
+    assert admin.tr("session.ask_group_place", number=1) in asked
+    assert admin.tr("session.place_sent", number=1, count=5) in plain(await admin.say("Room 4, <i>second</i> floor"))
     await deliver(bot, sessionmaker)
     update = tg.last_message(seeded.member_telegram_ids[0])
-    assert update is not None and "group 1: you meet here — Room 4, <i>second</i> floor" in update.plain_text
+    place = en.text("session.place_update", title=TITLE, number=1, place="Room 4, <i>second</i> floor")
+    assert update is not None and place in update.plain_text
 
 
 async def test_wizard_cancel_and_stale_buttons(
@@ -136,12 +146,12 @@ async def test_wizard_cancel_and_stale_buttons(
     await admin.say("/session")
     await admin.say("Title")
     await admin.press_data("sw:size:30")  # a real button, but not for the date question
-    assert admin.answers()[-1].startswith("This button is out of date")
-    assert "creating a session" in plain(await admin.say("/help"))
-    assert "cancelled" in plain(await admin.say("/cancel"))
+    assert admin.answers()[-1] == admin.label("button.stale")
+    assert admin.tr("session.command_mid_way") in plain(await admin.say("/help"))
+    assert admin.tr("session.cancelled") in plain(await admin.say("/cancel"))
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(GroupSession)) == 0
-    assert "/newcommunity" in plain(await admin.say("/help"))
+    assert plain(await admin.say("/help")) == admin.tr("help")
 
 
 def test_groups_cli_sizes_and_errors() -> None:
@@ -173,30 +183,33 @@ async def test_after_the_session_rating_and_connections_feed_network(
     await deliver(bot, sessionmaker)
     await rsvp_all(person, seeded.member_telegram_ids)
     await admin.say("/formgroups")
-    await admin.press("Winter <b>networking</b> night")
+    await admin.press(TITLE)
     async with sessionmaker() as session:
         gs = await session.scalar(select(GroupSession))
         assert gs is not None
         gs.starts_at = utcnow() - timedelta(hours=3)  # the session took place
         await session.commit()
-    await Jobs(sessionmaker, worker=None).housekeeping()
+    await Jobs(sessionmaker).housekeeping()
     await deliver(bot, sessionmaker)
     alice = person(seeded.member_telegram_ids[0], "Member0", username="user1000")
-    assert "How was “Winter <b>networking</b> night”?" in alice.last.plain_text  # type: ignore[union-attr]
+    assert alice.tr("session.checkin", title=TITLE) in alice.last.plain_text  # type: ignore[union-attr]
     replies = await alice.press("⭐⭐⭐⭐⭐")
-    assert "Who did you connect with?" in plain(replies)
+    assert alice.tr("session.connect_prompt") in plain(replies)
     await alice.press("Member2")
     await alice.press("Member3")
     await alice.press("✅ Member3")  # toggled off again
-    assert "Saved 1 connection(s)" in plain(await alice.press("Done ➡️"))
+    assert alice.tr("session.connections_saved", count=1) in plain(await alice.press_key("q.interests.done"))
     await alice.press_data("sk:1:999999")  # a forged person
-    assert alice.answers()[-1].startswith("This button is out of date")
+    assert alice.answers()[-1] == alice.label("button.stale")
     network = plain(await alice.say("/network"))
-    assert "Founders · Member2" in network and "Member3" not in network
+    member2 = alice.catalogue.html("card.contact_username", username="user1002")
+    assert alice.like("network.line", community="Founders", name="Member2", contact=member2).search(network)
+    assert "Member3" not in network
     async with sessionmaker() as session:
         rated = select(SessionGroupMember.rating).where(SessionGroupMember.rating.is_not(None))
         assert await session.scalar(rated) == 5
-    await Jobs(sessionmaker, worker=None).housekeeping()  # sent once only
+    await Jobs(sessionmaker).housekeeping()  # sent once only
     await deliver(bot, sessionmaker)
-    asked = [c for c in tg.calls_of("sendMessage") if c.chat_id == alice.id and "How was" in str(c.params["text"])]
+    checkin = alice.catalogue.html("session.checkin", title=TITLE)
+    asked = [c for c in tg.calls_of("sendMessage") if c.chat_id == alice.id and c.params["text"] == checkin]
     assert len(asked) == 1
