@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import create_dispatcher
 from bot.config import Settings
 from bot.db.models import Community, Frequency
+from bot.domain.schedule import Schedule
 from bot.jobs import Jobs
 from bot.scheduler import RoundScheduler
-from bot.services.schedule import Schedule
 from tests.support.driver import Person, plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
@@ -38,23 +38,29 @@ async def test_jobs_are_rebuilt_from_the_database_and_follow_schedule_changes(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], bot: object, tg: FakeTelegram
 ) -> None:
     seeded = await community_with_members(sessionmaker, 2)
-    jobs = Jobs(sessionmaker, worker=None)
+    jobs = Jobs(sessionmaker)
     scheduler = RoundScheduler(jobs.round, jobs.housekeeping)
     scheduler.start(await jobs.communities())  # what a fresh process does
     try:
         assert scheduler.job_ids() == {"housekeeping", f"round:{seeded.id}"}
         dispatcher = create_dispatcher(settings, sessionmaker, scheduler=scheduler)
         admin = Person(TgUser(ADMIN_TELEGRAM_ID, "Olga"), dispatcher, bot, tg, UpdateFactory())  # type: ignore[arg-type]
-        assert "rounds on Monday at 10:00 (UTC), every week" in plain(await admin.say("/schedule"))
-        await admin.press("Change the day")
-        await admin.press("Thursday")
-        await admin.press("Change the time")
+        html = admin.catalogue.html
+        monday = admin.like("schedule.current", community="Founders", weekday=html("weekday.0"), time="10:00",
+                            timezone="UTC", frequency=html("frequency.weekly"))
+        assert monday.search(plain(await admin.say("/schedule")))
+        await admin.press_key("schedule.change_weekday")
+        await admin.press_key("weekday.3")
+        await admin.press_key("schedule.change_time")
         await admin.press("18:00")
-        await admin.press("Change how often")
-        replies = await admin.press("every 2 weeks")
-        assert "rounds on Thursday at 18:00 (UTC), every 2 weeks" in plain(replies)
-        await admin.press("Change the reminder day")
-        assert "Reminder 2 day(s) after the intro" in plain(await admin.press("2 day(s) after the intro"))
+        await admin.press_key("schedule.change_frequency")
+        replies = await admin.press_key("frequency.biweekly")
+        thursday = admin.like("schedule.current", community="Founders", weekday=html("weekday.3"), time="18:00",
+                              timezone="UTC", frequency=html("frequency.biweekly"))
+        assert thursday.search(plain(replies))
+        await admin.press_key("schedule.change_reminder")
+        reminder = admin.like("schedule.current", community="Founders", reminder=2)
+        assert reminder.search(plain(await admin.press_key("schedule.reminder_days", days=2)))
         async with sessionmaker() as session:
             community = await session.get(Community, seeded.id)
             assert community is not None
