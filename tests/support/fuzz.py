@@ -152,8 +152,8 @@ INT_VALUES = (
     "1e3", "0x1f", " 7", "+3", "007", "1_000", "-0",
 )
 NASTY = (
-    "²", "٣", "３", "-1", "0", "2147483648", "9223372036854775808", "-9223372036854775809", "", "abc", "1.5", " 7",
-    "99999999999999999999999", "\x00",
+    "²", "٣", "３", "𝟕", "¹⁰", "٠", "-1", "0", "2147483648", "9223372036854775808", "-9223372036854775809", "",
+    "abc", "1.5", " 7", "99999999999999999999999", "\x00",
 )
 BOOL_VALUES = ("0", "1", "true", "false", "yes", "", "2", "on")
 STR_VALUES = (
@@ -681,7 +681,7 @@ class Fuzz:
         if own and roll < 0.3:  # tamper with a button of the latest keyboard this person sees
             parts = (rng.choice([d for _, d in own[0].buttons if d and not d.startswith(("http", "tg:"))]) or "")
             parts_list = parts.split(":")
-            index = rng.randrange(1, len(parts_list)) if len(parts_list) > 1 else 0
+            index = len(parts_list) - 1 if rng.random() < 0.6 else rng.randrange(len(parts_list))
             parts_list[index] = rng.choice(NASTY) if rng.random() < 0.7 else str(rng.randrange(0, 40))
             return ":".join(parts_list).encode()[:64].decode(errors="ignore")
         roll = rng.random()
