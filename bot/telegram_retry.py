@@ -8,7 +8,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
@@ -21,11 +21,14 @@ log = logging.getLogger(__name__)
 
 
 class RetryAfterMiddleware(BaseRequestMiddleware):
-    """Wait as long as Telegram asks and try again, a bounded number of times."""
+    """Wait as long as Telegram asks after a 429, and back off after a 5xx or a network error, a bounded
+    number of times: a reply to a person survives a short Telegram outage, as outbox messages do. (As there,
+    a request that timed out may have arrived: a rare repeated reply is better than a lost one.)"""
 
-    def __init__(self, attempts: int = 3, longest_wait: float = 60.0) -> None:
+    def __init__(self, attempts: int = 4, longest_wait: float = 60.0, backoff: float = 0.5) -> None:
         self.attempts = attempts
         self.longest_wait = longest_wait
+        self.backoff = backoff
 
     async def __call__(
         self,
@@ -41,6 +44,12 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                     raise
                 log.warning("429 on %s: waiting %s s", type(method).__name__, error.retry_after)
                 await asyncio.sleep(error.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as error:
+                if attempt == self.attempts:
+                    raise
+                delay = self.backoff * 2 ** (attempt - 1)
+                log.warning("%s on %s: retrying in %.1f s", error.message, type(method).__name__, delay)
+                await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
 

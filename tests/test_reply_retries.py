@@ -1,0 +1,14 @@
+"""A reply survives a short Telegram outage: 5xx answers are retried with backoff, a bounded number of times."""
+
+from __future__ import annotations
+
+from bot.presentation.texts import Texts
+from tests.conftest import PersonFactory
+from tests.support.fake_telegram import FakeTelegram
+
+
+async def test_a_reply_is_retried_through_server_errors(person: PersonFactory, tg: FakeTelegram) -> None:
+    alice = person(5, "Alice", username="alice")
+    tg.fail("sendMessage", chat_id=5, error_code=502, times=2)
+    replies = await alice.say("/help")
+    assert replies and replies[-1].text == Texts("en")("help")
