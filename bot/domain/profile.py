@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.db.base import utcnow
 from bot.db.models import MeetingFormat, User
+from bot.domain.draft import ProfileDraft
 
 
 class Step(enum.StrEnum):
@@ -35,26 +35,44 @@ TEXT_LIMITS: dict[Step, tuple[int, int]] = {
     Step.CONTACT: (3, 128),
 }
 MAX_INTERESTS = 10
-Draft = dict[str, Any]
+Draft = ProfileDraft  # the old name, still used by render
 
 
-def applies(step: Step, draft: Draft, has_username: bool) -> bool:
+def applies(step: Step, draft: ProfileDraft, has_username: bool) -> bool:
     if step is Step.CITY:
-        return draft.get("format") in (MeetingFormat.OFFLINE, MeetingFormat.ANY)
+        return draft.format in (MeetingFormat.OFFLINE, MeetingFormat.ANY)
     if step is Step.CONTACT:
         return not has_username
     return True
 
 
-def is_answered(step: Step, draft: Draft) -> bool:
+def is_answered(step: Step, draft: ProfileDraft) -> bool:
     if step is Step.TIMEZONE:
-        return draft.get("utc_offset") is not None
+        return draft.utc_offset is not None
     if step is Step.CONTACT:
-        return "contact" in draft  # None means "my Telegram link is fine"
-    return bool(draft.get(step.value))
+        return draft.contact_answered  # None means "my Telegram link is fine"
+    return bool(getattr(draft, step.value))
 
 
-def first_missing(draft: Draft, has_username: bool, redo: Step | None = None) -> Step | None:
+def with_text(draft: ProfileDraft, step: Step, value: str) -> ProfileDraft:
+    """The draft with a checked answer to a text question (a step of TEXT_LIMITS)."""
+    match step:
+        case Step.NAME:
+            return replace(draft, name=value)
+        case Step.ABOUT:
+            return replace(draft, about=value)
+        case Step.OFFERS:
+            return replace(draft, offers=value)
+        case Step.NEEDS:
+            return replace(draft, needs=value)
+        case Step.CITY:
+            return replace(draft, city=value)
+        case Step.CONTACT:
+            return replace(draft, contact=value, contact_answered=True)
+    raise ValueError(f"{step} is not a text question")
+
+
+def first_missing(draft: ProfileDraft, has_username: bool, redo: Step | None = None) -> Step | None:
     """The next question to ask (`redo` first, when editing); None when ready for the preview."""
     if redo is not None and applies(redo, draft, has_username):
         return redo
@@ -64,9 +82,9 @@ def first_missing(draft: Draft, has_username: bool, redo: Step | None = None) ->
     return None
 
 
-def position(step: Step, draft: Draft, has_username: bool) -> tuple[int, int]:
+def position(step: Step, draft: ProfileDraft, has_username: bool) -> tuple[int, int]:
     """"Question n of m"; until the format is known the city question is counted as likely."""
-    assumed = {"format": MeetingFormat.ANY, **{k: v for k, v in draft.items() if v is not None}}
+    assumed = draft if draft.format else replace(draft, format=MeetingFormat.ANY)
     asked = [s for s in STEPS if applies(s, assumed, has_username)]
     return (asked.index(step) + 1 if step in asked else len(asked), len(asked))
 
@@ -139,10 +157,10 @@ def parse_timezone(raw: str) -> TimeZoneAnswer | None:
     return zone_answer(zone) if zone else None
 
 
-def draft_from(user: User) -> Draft:
-    return {
-        "name": user.display_name, "about": user.about, "interests": list(user.interests or []),
-        "offers": user.offers, "needs": user.needs,
-        "format": user.meeting_format.value if user.meeting_format else None,
-        "city": user.city, "timezone": user.timezone, "utc_offset": user.utc_offset, "contact": user.contact,
-    }
+def draft_from(user: User) -> ProfileDraft:
+    """A saved profile as a draft to edit (every question answered)."""
+    return ProfileDraft(
+        name=user.display_name, about=user.about, interests=tuple(user.interests or ()), offers=user.offers,
+        needs=user.needs, format=user.meeting_format, city=user.city, timezone=user.timezone,
+        utc_offset=user.utc_offset, contact=user.contact, contact_answered=True,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -9,16 +11,18 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Community, User
+from bot.db.models import Community, MeetingFormat, User
 from bot.domain import profile
-from bot.domain.profile import Draft, Step
+from bot.domain.draft import ProfileDraft, valid_fields
+from bot.domain.profile import Step
+from bot.handlers.replies import stale_button
 from bot.presentation import keyboards
 from bot.presentation.callbacks import ProfileEditCb, QuestionCb
 from bot.presentation.render import profile_card
-from bot.presentation.texts import Texts
+from bot.presentation.texts import Html, Texts
 from bot.services import communities, profiles
 
 
@@ -40,28 +44,47 @@ STATE_OF: dict[Step, State] = {step: getattr(Questionnaire, step.value) for step
 STEP_OF: dict[str | None, Step] = {state.state: step for step, state in STATE_OF.items()}
 TEXT_STATES = [STATE_OF[step] for step in profile.TEXT_LIMITS]
 BUTTON_STATES = [Questionnaire.interests, Questionnaire.format, Questionnaire.preview, Questionnaire.edit_menu]
-ACTION_STATE: dict[str, State | tuple[State, ...]] = {
-    "keep": Questionnaire.name,
-    "tag": Questionnaire.interests,
-    "done": Questionnaire.interests,
-    "fmt": Questionnaire.format,
-    "tz": Questionnaire.timezone,
-    "tzname": Questionnaire.timezone,
-    "tglink": Questionnaire.contact,
-    "confirm": Questionnaire.preview,
-    "edit": Questionnaire.preview,
+ACTION_STATE: dict[str, tuple[State, ...]] = {
+    "keep": (Questionnaire.name,),
+    "tag": (Questionnaire.interests,),
+    "done": (Questionnaire.interests,),
+    "fmt": (Questionnaire.format,),
+    "tz": (Questionnaire.timezone,),
+    "tzname": (Questionnaire.timezone,),
+    "tglink": (Questionnaire.contact,),
+    "confirm": (Questionnaire.preview,),
+    "edit": (Questionnaire.preview,),
     "field": (Questionnaire.preview, Questionnaire.edit_menu),
 }
+FORMAT_CHOICES = tuple(choice.value for choice in MeetingFormat)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The questionnaire's FSM data, read leniently: data from an older version never crashes, and an answer
+    that does not parse counts as unanswered."""
+
+    draft: ProfileDraft = field(default_factory=ProfileDraft)
+    tags: tuple[str, ...] = ()
+    community_name: str | None = None
+    redo: Step | None = None
+
+
+async def progress(state: FSMContext) -> Progress:
+    data = await state.get_data()
+    found = valid_fields(Progress, {key: value for key, value in data.items() if key != "draft"})
+    return Progress(**found, draft=ProfileDraft.from_storage(data.get("draft")))
 
 
 async def start(
     bot: Bot, state: FSMContext, session: AsyncSession, user: User, texts: Texts,
-    community: Community | None, draft: Draft | None = None, redo: Step | None = None,
+    community: Community | None, draft: ProfileDraft | None = None, redo: Step | None = None,
 ) -> None:
     """Begin (or restart) the questionnaire, optionally from an existing profile."""
     tags = await communities.tag_options(session, user, community)
     await state.set_data({
-        "draft": draft or {}, "community_id": community.id if community else None,
+        "draft": (draft if draft is not None else ProfileDraft()).to_storage(),
+        "community_id": community.id if community else None,
         "community_name": community.name if community else None, "tags": tags,
         "redo": redo.value if redo else None,
     })
@@ -69,21 +92,35 @@ async def start(
 
 
 async def advance(bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
-    data = await state.get_data()
-    redo = Step(data["redo"]) if data.get("redo") else None
-    step = profile.first_missing(data["draft"], bool(user.username), redo)
+    now = await progress(state)
+    step = profile.first_missing(now.draft, bool(user.username), now.redo)
     if step is None:
         await show_preview(bot, state, user, texts)
     else:
         await ask(bot, state, user, texts, step)
 
 
+async def answer_step(bot: Bot, state: FSMContext, user: User, texts: Texts, step: Step,
+                      draft: ProfileDraft) -> None:
+    """Keep the draft with `step` answered (a question re-asked for editing is then done) and go on."""
+    update: dict[str, Any] = {"draft": draft.to_storage()}
+    if (await progress(state)).redo is step:
+        update["redo"] = None
+    await state.update_data(update)
+    await advance(bot, state, user, texts)
+
+
 async def ask(bot: Bot, state: FSMContext, user: User, texts: Texts, step: Step) -> None:
     await state.set_state(STATE_OF[step])
-    data = await state.get_data()
-    draft: Draft = data["draft"]
-    number, total = profile.position(step, draft, bool(user.username))
+    now = await progress(state)
+    number, total = profile.position(step, now.draft, bool(user.username))
     header = texts("q.progress", number=number, total=total)
+    body, markup = _question(texts, step, now, user)
+    current = _current_value(texts, step, now.draft)
+    await bot.send_message(user.telegram_id or 0, f"{header}\n{body}{current}", reply_markup=markup)
+
+
+def _question(texts: Texts, step: Step, now: Progress, user: User) -> tuple[Html, InlineKeyboardMarkup | None]:
     markup = None
     extra: dict[str, Any] = {}
     if step in profile.TEXT_LIMITS:
@@ -92,31 +129,28 @@ async def ask(bot: Bot, state: FSMContext, user: User, texts: Texts, step: Step)
     if step is Step.NAME:
         markup = keyboards.keep_name(texts, user.first_name or "") if user.first_name else None
     elif step is Step.INTERESTS:
-        markup = keyboards.interests(texts, data["tags"], draft.get("interests") or [])
+        markup = keyboards.interests(texts, now.tags, now.draft.interests)
         extra = {"most": profile.MAX_INTERESTS}
     elif step is Step.FORMAT:
         markup = keyboards.meeting_format(texts)
     elif step is Step.TIMEZONE:
-        city_zone = profile.parse_timezone(draft.get("city") or "")
+        city_zone = profile.parse_timezone(now.draft.city or "")
         markup = keyboards.timezones(city_zone if city_zone and "/" in city_zone.name else None)
     elif step is Step.CONTACT:
         markup = keyboards.contact(texts)
-    current = _current_value(texts, step, draft)
-    body = texts(f"q.{step.value}", **extra)
-    await bot.send_message(user.telegram_id or 0, f"{header}\n{body}{current}", reply_markup=markup)
+    return texts(f"q.{step.value}", **extra), markup
 
 
-def _current_value(texts: Texts, step: Step, draft: Draft) -> str:
-    value = draft.get(step.value)
-    if step in profile.TEXT_LIMITS and value:
+def _current_value(texts: Texts, step: Step, draft: ProfileDraft) -> str:
+    value = getattr(draft, step.value) if step in profile.TEXT_LIMITS else None
+    if value:
         return "\n\n" + texts("q.current", value=value)
     return ""
 
 
 async def show_preview(bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
     await state.set_state(Questionnaire.preview)
-    draft = (await state.get_data())["draft"]
-    card = profile_card(texts, draft, user)
+    card = profile_card(texts, (await progress(state)).draft, user)
     await bot.send_message(
         user.telegram_id or 0, f"{texts('preview.title')}\n\n{card}", reply_markup=keyboards.preview(texts)
     )
@@ -136,7 +170,7 @@ async def reask(bot: Bot, state: FSMContext, user: User, texts: Texts, notice: s
 
 async def show_edit_menu(bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
     await state.set_state(Questionnaire.edit_menu)
-    draft = (await state.get_data())["draft"]
+    draft = (await progress(state)).draft
     steps = [step for step in Step if profile.applies(step, draft, bool(user.username))]
     await bot.send_message(
         user.telegram_id or 0, texts("preview.pick_field"),
@@ -144,89 +178,81 @@ async def show_edit_menu(bot: Bot, state: FSMContext, user: User, texts: Texts) 
     )
 
 
-async def store(state: FSMContext, step: Step, **answer: Any) -> None:
-    data = await state.get_data()
-    data["draft"].update(answer)
-    if data.get("redo") == step.value:
-        data["redo"] = None
-    await state.set_data(data)
+# --- messages ------------------------------------------------------------------------------------------
 
 
-def setup() -> Router:
-    router = Router(name="questionnaire")
-    router.message.filter(F.chat.type == "private")
-    in_questionnaire = StateFilter(Questionnaire)
+async def cancel(message: Message, state: FSMContext, user: User, texts: Texts) -> None:
+    if await state.get_state() not in {s.state for s in Questionnaire.__states__}:
+        await message.answer(texts("cancel.nothing"))
+        return
+    await state.set_state(None)  # the draft stays in the FSM data: /profile resumes it
+    kept = "cancel.kept_profile" if user.has_confirmed_profile else "cancel.kept_draft"
+    await message.answer(f"{texts('cancel.stopped')}\n{texts(kept)}")
 
-    @router.message(Command("cancel"))
-    async def cancel(message: Message, state: FSMContext, user: User, texts: Texts) -> None:
-        if await state.get_state() not in {s.state for s in Questionnaire.__states__}:
-            await message.answer(texts("cancel.nothing"))
-            return
-        await state.set_state(None)  # the draft stays in the FSM data: /profile resumes it
-        kept = "cancel.kept_profile" if user.has_confirmed_profile else "cancel.kept_draft"
-        await message.answer(f"{texts('cancel.stopped')}\n{texts(kept)}")
 
-    @router.message(in_questionnaire, F.text.startswith("/"))
-    async def command_mid_way(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
-        await reask(bot, state, user, texts, texts("q.command_mid_way"))
+async def command_mid_way(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
+    await reask(bot, state, user, texts, texts("q.command_mid_way"))
 
-    @router.message(StateFilter(*TEXT_STATES), F.text)
-    async def text_answer(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
-        step = STEP_OF[await state.get_state()]
-        check = profile.check_text(step, message.text or "")
-        if check.value is None:
-            low, high = profile.TEXT_LIMITS[step]
-            notice = texts(check.problem or "q.error.empty", low=low, high=high, length=check.length)
-            await reask(bot, state, user, texts, notice)
-            return
-        await store(state, step, **{step.value: check.value})
-        await advance(bot, state, user, texts)
 
-    @router.message(Questionnaire.timezone, F.text)
-    async def timezone_answer(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
-        answer = profile.parse_timezone(message.text or "")
-        if answer is None:
-            await reask(bot, state, user, texts, texts("q.timezone.unknown"))
-            return
-        await store(state, Step.TIMEZONE, timezone=answer.name, utc_offset=answer.utc_offset)
-        await advance(bot, state, user, texts)
+async def text_answer(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
+    step = STEP_OF[await state.get_state()]
+    check = profile.check_text(step, message.text or "")
+    if check.value is None:
+        low, high = profile.TEXT_LIMITS[step]
+        notice = texts(check.problem or "q.error.empty", low=low, high=high, length=check.length)
+        await reask(bot, state, user, texts, notice)
+        return
+    draft = (await progress(state)).draft
+    await answer_step(bot, state, user, texts, step, profile.with_text(draft, step, check.value))
 
-    @router.message(StateFilter(*BUTTON_STATES), F.text)
-    async def text_instead_of_button(
-        message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts
-    ) -> None:
-        await reask(bot, state, user, texts, texts("q.error.use_buttons"))
 
-    @router.message(in_questionnaire)
-    async def not_text(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
-        await reask(bot, state, user, texts, texts("q.error.not_text"))
+async def timezone_answer(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
+    answer = profile.parse_timezone(message.text or "")
+    if answer is None:
+        await reask(bot, state, user, texts, texts("q.timezone.unknown"))
+        return
+    await _answer_timezone(bot, state, user, texts, answer)
 
-    @router.callback_query(QuestionCb.filter())
-    async def button(
-        query: CallbackQuery, callback_data: QuestionCb, bot: Bot, state: FSMContext,
-        session: AsyncSession, user: User, texts: Texts,
-    ) -> None:
-        expected = ACTION_STATE.get(callback_data.action)
-        current = await state.get_state()
-        allowed = expected if isinstance(expected, tuple) else (expected,)
-        if expected is None or current not in {s.state for s in allowed if s is not None}:
-            await query.answer(texts("button.stale"), show_alert=True)
-            return
-        await ACTIONS[callback_data.action](query, callback_data.value, bot, state, session, user, texts)
 
-    @router.callback_query(ProfileEditCb.filter())
-    async def edit_saved_profile(
-        query: CallbackQuery, callback_data: ProfileEditCb, bot: Bot, state: FSMContext,
-        session: AsyncSession, user: User, texts: Texts,
-    ) -> None:
-        step = _step_or_none(callback_data.field)
-        if not user.has_confirmed_profile or step is None:
-            await query.answer(texts("button.stale"), show_alert=True)
-            return
-        await query.answer()
-        await start(bot, state, session, user, texts, None, profile.draft_from(user), redo=step)
+async def _answer_timezone(bot: Bot, state: FSMContext, user: User, texts: Texts,
+                           answer: profile.TimeZoneAnswer) -> None:
+    draft = replace((await progress(state)).draft, timezone=answer.name, utc_offset=answer.utc_offset)
+    await answer_step(bot, state, user, texts, Step.TIMEZONE, draft)
 
-    return router
+
+async def text_instead_of_button(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
+    await reask(bot, state, user, texts, texts("q.error.use_buttons"))
+
+
+async def not_text(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
+    await reask(bot, state, user, texts, texts("q.error.not_text"))
+
+
+# --- buttons -------------------------------------------------------------------------------------------
+
+
+async def button(
+    query: CallbackQuery, callback_data: QuestionCb, bot: Bot, state: FSMContext,
+    session: AsyncSession, user: User, texts: Texts,
+) -> None:
+    """A questionnaire button: run its action if it belongs to the question the person is on."""
+    allowed = ACTION_STATE.get(callback_data.action, ())
+    if await state.get_state() not in {expected.state for expected in allowed}:
+        await stale_button(query, texts)
+        return
+    await ACTIONS[callback_data.action](query, callback_data.value, bot, state, session, user, texts)
+
+
+async def edit_saved_profile(
+    query: CallbackQuery, callback_data: ProfileEditCb, bot: Bot, state: FSMContext,
+    session: AsyncSession, user: User, texts: Texts,
+) -> None:
+    step = _step_or_none(callback_data.field)
+    if not user.has_confirmed_profile or step is None:
+        await stale_button(query, texts)
+        return
+    await query.answer()
+    await start(bot, state, session, user, texts, None, profile.draft_from(user), redo=step)
 
 
 def _step_or_none(value: str) -> Step | None:
@@ -236,25 +262,24 @@ def _step_or_none(value: str) -> Step | None:
         return None
 
 
-async def _keep_name(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
-                     session: AsyncSession, user: User, texts: Texts) -> None:
+async def keep_name(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                    session: AsyncSession, user: User, texts: Texts) -> None:
     await query.answer()
     check = profile.check_text(Step.NAME, user.first_name or "")
     if check.value is None:
         await reask(bot, state, user, texts, texts("q.error.empty"))
         return
-    await store(state, Step.NAME, name=check.value)
-    await advance(bot, state, user, texts)
+    draft = profile.with_text((await progress(state)).draft, Step.NAME, check.value)
+    await answer_step(bot, state, user, texts, Step.NAME, draft)
 
 
-async def _toggle_tag(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
-                      session: AsyncSession, user: User, texts: Texts) -> None:
-    data = await state.get_data()
-    tags: list[str] = data["tags"]
-    if not value.isdigit() or int(value) >= len(tags):
-        await query.answer(texts("button.stale"), show_alert=True)
+async def toggle_tag(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                     session: AsyncSession, user: User, texts: Texts) -> None:
+    now = await progress(state)
+    if not value.isdigit() or int(value) >= len(now.tags):
+        await stale_button(query, texts)
         return
-    tag, chosen = tags[int(value)], list(data["draft"].get("interests") or [])
+    tag, chosen = now.tags[int(value)], list(now.draft.interests)
     if tag in chosen:
         chosen.remove(tag)
     elif len(chosen) >= profile.MAX_INTERESTS:
@@ -262,97 +287,109 @@ async def _toggle_tag(query: CallbackQuery, value: str, bot: Bot, state: FSMCont
         return
     else:
         chosen.append(tag)
-    data["draft"]["interests"] = chosen
-    await state.set_data(data)
+    await state.update_data(draft=replace(now.draft, interests=tuple(chosen)).to_storage())
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=keyboards.interests(texts, tags, chosen))
+        await query.message.edit_reply_markup(reply_markup=keyboards.interests(texts, now.tags, chosen))
 
 
-async def _interests_done(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
-                          session: AsyncSession, user: User, texts: Texts) -> None:
-    data = await state.get_data()
-    if not data["draft"].get("interests"):
+async def interests_done(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                         session: AsyncSession, user: User, texts: Texts) -> None:
+    draft = (await progress(state)).draft
+    if not draft.interests:
         await query.answer(texts("q.interests.none"), show_alert=True)
         return
     await query.answer()
-    await store(state, Step.INTERESTS)
-    await advance(bot, state, user, texts)
+    await answer_step(bot, state, user, texts, Step.INTERESTS, draft)
 
 
-async def _format(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
-                  session: AsyncSession, user: User, texts: Texts) -> None:
-    if value not in ("online", "offline", "any"):
-        await query.answer(texts("button.stale"), show_alert=True)
+async def choose_format(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                        session: AsyncSession, user: User, texts: Texts) -> None:
+    if value not in FORMAT_CHOICES:
+        await stale_button(query, texts)
         return
     await query.answer()
-    await store(state, Step.FORMAT, format=value)
-    await advance(bot, state, user, texts)
+    draft = replace((await progress(state)).draft, format=MeetingFormat(value))
+    await answer_step(bot, state, user, texts, Step.FORMAT, draft)
 
 
-async def _offset(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
-                  session: AsyncSession, user: User, texts: Texts) -> None:
+async def choose_offset(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                        session: AsyncSession, user: User, texts: Texts) -> None:
     minutes = int(value) if value.lstrip("-").isdigit() else None
     if minutes not in profile.OFFSET_CHOICES:
-        await query.answer(texts("button.stale"), show_alert=True)
+        await stale_button(query, texts)
         return
     await query.answer()
-    await store(state, Step.TIMEZONE, timezone=profile.offset_name(minutes), utc_offset=minutes)
-    await advance(bot, state, user, texts)
+    await _answer_timezone(bot, state, user, texts, profile.TimeZoneAnswer(profile.offset_name(minutes), minutes))
 
 
-async def _zone(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
-                session: AsyncSession, user: User, texts: Texts) -> None:
+async def choose_zone(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                      session: AsyncSession, user: User, texts: Texts) -> None:
     if value not in available_timezones():
-        await query.answer(texts("button.stale"), show_alert=True)
+        await stale_button(query, texts)
         return
     await query.answer()
-    answer = profile.zone_answer(value)
-    await store(state, Step.TIMEZONE, timezone=answer.name, utc_offset=answer.utc_offset)
-    await advance(bot, state, user, texts)
+    await _answer_timezone(bot, state, user, texts, profile.zone_answer(value))
 
 
-async def _telegram_link(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
-                         session: AsyncSession, user: User, texts: Texts) -> None:
+async def telegram_link(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                        session: AsyncSession, user: User, texts: Texts) -> None:
+    """"My Telegram link is fine": no contact text, and the question is answered."""
     await query.answer()
-    await store(state, Step.CONTACT, contact=None)
-    await advance(bot, state, user, texts)
+    draft = replace((await progress(state)).draft, contact=None, contact_answered=True)
+    await answer_step(bot, state, user, texts, Step.CONTACT, draft)
 
 
-async def _confirm(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
-                   session: AsyncSession, user: User, texts: Texts) -> None:
+async def confirm(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                  session: AsyncSession, user: User, texts: Texts) -> None:
     await query.answer()
-    data = await state.get_data()
-    await profiles.save_profile(session, user, data["draft"])
+    now = await progress(state)
+    if profile.first_missing(now.draft, bool(user.username)) is not None:
+        await advance(bot, state, user, texts)  # e.g. a stored draft with an answer that no longer parses
+        return
+    await profiles.save_profile(session, user, now.draft)
     await state.clear()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-    name = data.get("community_name")
+    name = now.community_name
     saved = texts("profile.saved_for", community=name) if name else texts("profile.saved")
     await bot.send_message(user.telegram_id or 0, saved)
 
 
-async def _edit(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
-                session: AsyncSession, user: User, texts: Texts) -> None:
+async def edit(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+               session: AsyncSession, user: User, texts: Texts) -> None:
     await query.answer()
     await show_edit_menu(bot, state, user, texts)
 
 
-async def _field(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
-                 session: AsyncSession, user: User, texts: Texts) -> None:
+async def pick_field(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                     session: AsyncSession, user: User, texts: Texts) -> None:
     step = _step_or_none(value)
-    draft = (await state.get_data())["draft"]
-    if step is None or not profile.applies(step, draft, bool(user.username)):
-        await query.answer(texts("button.stale"), show_alert=True)
+    if step is None or not profile.applies(step, (await progress(state)).draft, bool(user.username)):
+        await stale_button(query, texts)
         return
     await query.answer()
-    data = await state.get_data()
-    data["redo"] = step.value
-    await state.set_data(data)
+    await state.update_data(redo=step.value)
     await ask(bot, state, user, texts, step)
 
 
-ACTIONS = {
-    "keep": _keep_name, "tag": _toggle_tag, "done": _interests_done, "fmt": _format, "tz": _offset,
-    "tzname": _zone, "tglink": _telegram_link, "confirm": _confirm, "edit": _edit, "field": _field,
+Action = Callable[[CallbackQuery, str, Bot, FSMContext, AsyncSession, User, Texts], Awaitable[None]]
+ACTIONS: dict[str, Action] = {
+    "keep": keep_name, "tag": toggle_tag, "done": interests_done, "fmt": choose_format, "tz": choose_offset,
+    "tzname": choose_zone, "tglink": telegram_link, "confirm": confirm, "edit": edit, "field": pick_field,
 }
+
+
+def setup() -> Router:
+    router = Router(name="questionnaire")
+    router.message.filter(F.chat.type == "private")
+    in_questionnaire = StateFilter(Questionnaire)
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(command_mid_way, in_questionnaire, F.text.startswith("/"))
+    router.message.register(text_answer, StateFilter(*TEXT_STATES), F.text)
+    router.message.register(timezone_answer, Questionnaire.timezone, F.text)
+    router.message.register(text_instead_of_button, StateFilter(*BUTTON_STATES), F.text)
+    router.message.register(not_text, in_questionnaire)
+    router.callback_query.register(button, QuestionCb.filter())
+    router.callback_query.register(edit_saved_profile, ProfileEditCb.filter())
+    return router

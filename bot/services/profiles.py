@@ -18,22 +18,24 @@ from bot.db.models import (
     OutboxStatus,
     User,
 )
-from bot.domain.profile import Draft
+from bot.domain.draft import ProfileDraft
 
 
-async def save_profile(session: AsyncSession, user: User, draft: Draft) -> None:
-    """Store a finished draft and make the person eligible for matching."""
-    meeting_format = MeetingFormat(draft["format"])
-    user.display_name = draft["name"]
-    user.about = draft["about"]
-    user.interests = list(draft["interests"])
-    user.offers = draft["offers"]
-    user.needs = draft["needs"]
+async def save_profile(session: AsyncSession, user: User, draft: ProfileDraft) -> None:
+    """Store a finished draft (every question answered) and make the person eligible for matching."""
+    meeting_format = draft.format
+    if meeting_format is None:
+        raise ValueError("an unfinished draft cannot be saved")
+    user.display_name = draft.name
+    user.about = draft.about
+    user.interests = list(draft.interests)
+    user.offers = draft.offers
+    user.needs = draft.needs
     user.meeting_format = meeting_format
-    user.city = draft.get("city") if meeting_format is not MeetingFormat.ONLINE else None
-    user.timezone = draft.get("timezone")
-    user.utc_offset = draft.get("utc_offset")
-    user.contact = draft.get("contact") if not user.username else None
+    user.city = draft.city if meeting_format is not MeetingFormat.ONLINE else None
+    user.timezone = draft.timezone
+    user.utc_offset = draft.utc_offset
+    user.contact = draft.contact if not user.username else None
     user.profile_confirmed_at = utcnow()
     await session.commit()
 
