@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.db.base import utcnow
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import OutboxMessage, OutboxStatus
-from bot.delivery import DeliverySettings, DeliveryWorker, enqueue
+from bot.outbox import DeliverySettings, DeliveryWorker, enqueue
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.process import TEST_TOKEN
 

@@ -13,10 +13,10 @@ import pytest
 
 from bot.app import ADMIN_COMMANDS, MEMBER_COMMANDS
 from bot.db.models import MeetingFormat, MembershipStatus
-from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALES_DIR, Html, Texts, placeholders
+from bot.domain.membership import PAUSE_CHOICES
+from bot.domain.profile import Step
+from bot.presentation.texts import DEFAULT_LANGUAGE, LANGUAGES, LOCALES_DIR, Html, Texts, placeholders
 from bot.services.communities import DEFAULT_TAGS
-from bot.services.memberships import PAUSE_CHOICES
-from bot.services.profiles import Step
 
 from .support.fake_telegram import TelegramError, html_to_plain
 
@@ -283,7 +283,7 @@ def test_literal_calls_pass_every_placeholder() -> None:
 
 
 def test_button_label_shows_name_verbatim() -> None:
-    from bot.keyboards import keep_name
+    from bot.presentation.keyboards import keep_name
 
     markup = keep_name(Texts("en"), "Tom & Jerry")
     assert "Tom & Jerry" in markup.inline_keyboard[0][0].text
