@@ -23,6 +23,7 @@ from bot.handlers import (
     fallback,
     groups,
     membership,
+    personal_data,
     questionnaire,
     rounds,
     sessions,
@@ -35,7 +36,8 @@ from bot.telegram_retry import ReleaseConnectionMiddleware, RetryAfterMiddleware
 log = logging.getLogger(__name__)
 
 MEMBER_COMMANDS = (
-    "start", "profile", "communities", "network", "sessions", "pause", "resume", "leave", "delete", "language", "help",
+    "start", "profile", "communities", "network", "sessions", "pause", "resume", "leave", "mydata", "delete",
+    "language", "help",
 )
 ADMIN_COMMANDS = (
     "newcommunity", "invite", "members", "schedule", "matchnow", "checkin", "session", "formgroups",
@@ -74,7 +76,7 @@ def create_dispatcher(
     # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
         sessions.setup(), questionnaire.setup(), start.setup(), membership.setup(), rounds.setup(), admin.setup(),
-        admin_rounds.setup(), groups.setup(), fallback.setup(),
+        admin_rounds.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
     )
     dispatcher.errors.register(on_error)
     return dispatcher

@@ -197,6 +197,8 @@ class SentMessage:
     synthetic: bool = False
     history: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
     """Previous (text, reply_markup) versions, oldest first."""
+    document: UploadedFile | None = None
+    """A file sent with sendDocument (its caption is the text)."""
     edit_count: int = 0
     changed_seq: int = 0
     """Marker value of the last send/edit of this message (compare with FakeTelegram.mark())."""
@@ -885,6 +887,7 @@ class FakeTelegram:
             "unpinChatMessage": true,
             "leaveChat": true,
             "sendMessage": self._send_message,
+            "sendDocument": self._send_document,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -1012,6 +1015,26 @@ class FakeTelegram:
         text, plain = self._render(params)
         markup = self._check_markup(params.get("reply_markup"))
         return self._store_message(params, text, plain, markup).as_message_dict(self.bot_user)
+
+    async def _send_document(self, params: Params) -> dict[str, Any]:
+        self._require(params, "chat_id", "document")
+        document = params["document"]
+        if isinstance(document, str) and document.startswith("attach://"):  # aiogram uploads this way
+            document = params.get(document.removeprefix("attach://"))
+        if not isinstance(document, UploadedFile) or not document.data:
+            raise TelegramError(400, "Bad Request: file must be non-empty")
+        if len(document.data) > 50 * 1024 * 1024:
+            raise TelegramError(413, "Request Entity Too Large")
+        text, plain = ("", "")
+        if params.get("caption"):
+            text, plain = self._render({**params, "text": params["caption"]})
+            if len(plain) > 1024:
+                raise TelegramError(400, "Bad Request: message caption is too long")
+        msg = self._store_message(params, text, plain, self._check_markup(params.get("reply_markup")))
+        msg.document = document
+        return {**msg.as_message_dict(self.bot_user),
+                "document": {"file_id": f"doc{msg.message_id}", "file_unique_id": f"u{msg.message_id}",
+                             "file_name": document.filename}}
 
     def _find_for_edit(self, params: Params) -> SentMessage:
         self._require(params, "chat_id", "message_id")
