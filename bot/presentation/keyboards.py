@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.db.models import Community, Frequency, Membership, NoMeetingReason, Outcome, User
+from bot.db.models import (
+    Community,
+    Frequency,
+    GroupSession,
+    Membership,
+    NoMeetingReason,
+    Outcome,
+    SessionGroup,
+    User,
+)
 from bot.domain.membership import PAUSE_CHOICES
 from bot.domain.profile import OFFSET_CHOICES, Step, TimeZoneAnswer, offset_name
 from bot.domain.schedule import GROUP_SIZE_CHOICES, REMINDER_CHOICES, SCHEDULE_FIELDS, TIME_CHOICES
@@ -19,6 +28,8 @@ from bot.presentation.callbacks import (
     DeleteCb,
     DismissCb,
     FollowUpCb,
+    FormGroupsCb,
+    GroupPlaceCb,
     JoinCb,
     LanguageCb,
     LeaveCb,
@@ -34,6 +45,7 @@ from bot.presentation.callbacks import (
     ScheduleCb,
     SessionConnectCb,
     SessionRateCb,
+    WizardCb,
 )
 from bot.presentation.render import name_of, round_shape, step_label, tag_label
 from bot.presentation.texts import LANGUAGES, Texts
@@ -282,3 +294,49 @@ def pick_community(texts: Texts, communities: Sequence[Community],
         builder.button(text=community.name, callback_data=make(community.id))
     builder.adjust(1)
     return builder.as_markup()
+
+
+def grid(buttons: Iterable[tuple[str, CallbackData]], columns: int = 1) -> InlineKeyboardMarkup:
+    """Buttons given as (label, callback data), `columns` to a row."""
+    builder = InlineKeyboardBuilder()
+    for label, data in buttons:
+        builder.button(text=label, callback_data=data)
+    builder.adjust(columns)
+    return builder.as_markup()
+
+
+MEETUP_SIZES = (4, 6, 8, 10, 20, 30)
+MEETUP_NOTICE_HOURS = (1, 24, 48)
+MEETUP_WIZARD_COLUMNS = {"format": 2, "place": 1, "mode": 1}  # the other steps: 3 to a row
+
+
+def meetup_wizard_choices(texts: Texts, step: str) -> list[tuple[str, str]]:
+    """The buttons of one /session wizard step as (label, value); none for the steps answered by typing."""
+    choices: dict[str, list[tuple[str, str]]] = {
+        "size": [(str(size), str(size)) for size in MEETUP_SIZES],
+        "format": [(texts("session.online"), "online"), (texts("session.offline"), "offline")],
+        "place": [(texts("session.skip_place"), "")],
+        "deadline": [(texts(f"session.deadline_{hours}"), str(hours)) for hours in MEETUP_NOTICE_HOURS],
+        "mode": [(texts("session.mixed"), "mixed"), (texts("session.by_interest"), "interest")],
+    }
+    return choices.get(step, [])
+
+
+def meetup_wizard(texts: Texts, step: str) -> InlineKeyboardMarkup | None:
+    """The keyboard of one /session wizard step; None where the answer is typed."""
+    choices = meetup_wizard_choices(texts, step)
+    if not choices:
+        return None
+    return grid(((label, WizardCb(step=step, value=value)) for label, value in choices),
+                MEETUP_WIZARD_COLUMNS.get(step, 3))
+
+
+def meetups_to_form(meetups: Sequence[GroupSession]) -> InlineKeyboardMarkup:
+    """/formgroups: one button per open meetup."""
+    return grid((gs.title, FormGroupsCb(session_id=gs.id)) for gs in meetups)
+
+
+def group_places(texts: Texts, groups: Sequence[SessionGroup]) -> InlineKeyboardMarkup:
+    """After forming: a "set the place" button per group."""
+    return grid(((texts.label("session.set_place", number=group.number), GroupPlaceCb(group_id=group.id))
+                 for group in groups), 3)

@@ -185,3 +185,9 @@ def schedule_text(texts: Texts, community: Community, now: datetime) -> Html:
                  frequency=texts(f"frequency.{schedule.frequency.value}"),
                  next=schedule.next(now).strftime("%Y-%m-%d %H:%M"), reminder=community.reminder_days,
                  shape=round_shape(texts, community.round_group_size))
+
+
+def meetup_with_answer(texts: Texts, gs: GroupSession, coming: bool | None, yes: int) -> Html:
+    """A meetup in /sessions: its invitation, the reader's answer so far and how many said yes."""
+    status = {True: "session.status_yes", False: "session.status_no", None: "session.status_none"}[coming]
+    return Html(f"{session_invitation(texts, gs, gs.community)}\n\n{texts(status, yes=yes)}")

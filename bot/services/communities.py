@@ -52,6 +52,16 @@ async def by_invite_code(session: AsyncSession, code: str) -> Community | None:
     return community
 
 
+def is_row_id(value: int) -> bool:
+    """Whether `value` can name a row (ids from buttons may be forged; the database would reject a huge one)."""
+    return 0 < value < 2**31
+
+
+async def by_id(session: AsyncSession, community_id: int) -> Community | None:
+    """The community with this id; None for an unknown or forged one."""
+    return await session.get(Community, community_id) if is_row_id(community_id) else None
+
+
 async def by_chat(session: AsyncSession, chat_id: int) -> Community | None:
     community: Community | None = await session.scalar(select(Community).where(Community.chat_id == chat_id))
     return community
@@ -160,7 +170,7 @@ async def change_schedule(session: AsyncSession, community: Community, field: st
 async def administered(session: AsyncSession, is_group_admin: GroupAdminCheck, user: User,
                        community_id: int) -> Community | None:
     """The community with this id if `user` administers it now (any id, even a forged one, is safe)."""
-    community = await session.get(Community, community_id) if 0 < community_id < 2**31 else None
+    community = await by_id(session, community_id)
     if community is None or not await is_admin(session, is_group_admin, community, user):
         return None
     return community

@@ -27,6 +27,7 @@ from bot.db.models import (
     User,
 )
 from bot.outbox import queue
+from bot.services.communities import is_row_id
 from bot.services.rounds import blocked_pairs, engine_member, seed_for
 from matching import Instance, Meeting, form_groups
 
@@ -63,6 +64,18 @@ async def create_session(session: AsyncSession, community: Community, new: NewSe
         await queue(session, notifications.meetup_invitation_in_group(community.chat_id, created, community))
     await session.commit()
     return created
+
+
+async def meetup(session: AsyncSession, meetup_id: int) -> GroupSession | None:
+    """The meetup a button names; None for an unknown or forged id."""
+    return await session.get(GroupSession, meetup_id) if is_row_id(meetup_id) else None
+
+
+async def group_and_meetup(session: AsyncSession, group_id: int) -> tuple[SessionGroup, GroupSession] | None:
+    """A meetup's group and the meetup it belongs to; None for an unknown or forged id."""
+    group = await session.get(SessionGroup, group_id) if is_row_id(group_id) else None
+    gs = await session.get(GroupSession, group.session_id) if group is not None else None
+    return None if group is None or gs is None else (group, gs)
 
 
 class RsvpOutcome(enum.StrEnum):
@@ -198,6 +211,8 @@ class GroupSeat:
 
 async def group_seat(session: AsyncSession, user: User, group_id: int) -> GroupSeat | None:
     """None when the person was not in that group (a forged or foreign button)."""
+    if not is_row_id(group_id):
+        return None
     member = await session.get(SessionGroupMember, (group_id, user.id))
     group = await session.get(SessionGroup, group_id, options=[selectinload(SessionGroup.members)
                                                                .selectinload(SessionGroupMember.user)])
