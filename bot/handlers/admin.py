@@ -19,55 +19,56 @@ from bot.services import communities
 MEMBERS_SHOWN = 50
 
 
+async def new_community(message: Message, command: CommandObject, bot: Bot, session: AsyncSession, user: User,
+                        texts: Texts, settings: Settings, scheduler: RoundScheduler | None = None) -> None:
+    if not settings.may_create_communities(message.chat.id):
+        await message.answer(texts("admin.create_not_allowed"))
+        return
+    name = communities.clean_name(command.args or "")
+    if not name:
+        await message.answer(texts("admin.newcommunity_usage"))
+        return
+    community = await communities.create_community(session, user, name, settings.default_timezone)
+    if scheduler is not None:
+        scheduler.sync(community)
+    await message.answer(texts(
+        "admin.created", community=community.name,
+        link=await join_link(bot, community.invite_code),
+        group_link=await add_to_group_link(bot, community.invite_code),
+    ), disable_web_page_preview=True)
+
+
+async def invite(message: Message, bot: Bot, session: AsyncSession, user: User, texts: Texts,
+                 group_rights: GroupAdminCheck) -> None:
+    administered = await communities.administered_by(session, group_rights, user)
+    if not administered:
+        await message.answer(texts("admin.none"))
+        return
+    lines = [texts("admin.invite_line", community=c.name, link=await join_link(bot, c.invite_code))
+             for c in administered]
+    await message.answer("\n".join(lines), disable_web_page_preview=True)
+
+
+async def members(message: Message, session: AsyncSession, user: User, texts: Texts,
+                  group_rights: GroupAdminCheck) -> None:
+    administered = await communities.administered_by(session, group_rights, user)
+    if not administered:
+        await message.answer(texts("admin.none"))
+        return
+    for community in administered:
+        rows = await communities.members_of(session, community)
+        lines = [member_line(texts, membership) for membership in rows[:MEMBERS_SHOWN]]
+        more = len(rows) - MEMBERS_SHOWN
+        if more > 0:
+            lines.append(texts("admin.members_more", count=more))
+        header = texts("admin.members_header", community=community.name, count=len(rows))
+        await message.answer("\n".join([header, *lines]))
+
+
 def setup() -> Router:
     router = Router(name="admin")
     router.message.filter(F.chat.type == "private")
-
-    @router.message(Command("newcommunity"))
-    async def new_community(message: Message, command: CommandObject, bot: Bot, session: AsyncSession,
-                            user: User, texts: Texts, settings: Settings,
-                            scheduler: RoundScheduler | None = None) -> None:
-        if not settings.may_create_communities(message.chat.id):
-            await message.answer(texts("admin.create_not_allowed"))
-            return
-        name = communities.clean_name(command.args or "")
-        if not name:
-            await message.answer(texts("admin.newcommunity_usage"))
-            return
-        community = await communities.create_community(session, user, name, settings.default_timezone)
-        if scheduler is not None:
-            scheduler.sync(community)
-        await message.answer(texts(
-            "admin.created", community=community.name,
-            link=await join_link(bot, community.invite_code),
-            group_link=await add_to_group_link(bot, community.invite_code),
-        ), disable_web_page_preview=True)
-
-    @router.message(Command("invite"))
-    async def invite(message: Message, bot: Bot, session: AsyncSession, user: User, texts: Texts,
-                     group_rights: GroupAdminCheck) -> None:
-        administered = await communities.administered_by(session, group_rights, user)
-        if not administered:
-            await message.answer(texts("admin.none"))
-            return
-        lines = [texts("admin.invite_line", community=c.name, link=await join_link(bot, c.invite_code))
-                 for c in administered]
-        await message.answer("\n".join(lines), disable_web_page_preview=True)
-
-    @router.message(Command("members"))
-    async def members(message: Message, session: AsyncSession, user: User, texts: Texts,
-                      group_rights: GroupAdminCheck) -> None:
-        administered = await communities.administered_by(session, group_rights, user)
-        if not administered:
-            await message.answer(texts("admin.none"))
-            return
-        for community in administered:
-            rows = await communities.members_of(session, community)
-            lines = [member_line(texts, membership) for membership in rows[:MEMBERS_SHOWN]]
-            more = len(rows) - MEMBERS_SHOWN
-            if more > 0:
-                lines.append(texts("admin.members_more", count=more))
-            header = texts("admin.members_header", community=community.name, count=len(rows))
-            await message.answer("\n".join([header, *lines]))
-
+    router.message.register(new_community, Command("newcommunity"))
+    router.message.register(invite, Command("invite"))
+    router.message.register(members, Command("members"))
     return router
