@@ -26,43 +26,45 @@ async def post_join_button(bot: Bot, chat_id: int, community: Community, texts: 
     )
 
 
+async def added_to_group(event: ChatMemberUpdated, bot: Bot, session: AsyncSession, user: User, texts: Texts,
+                         settings: Settings, scheduler: RoundScheduler | None = None) -> None:
+    link = await communities.attach_group(session, event.chat.id, event.chat.title or "", user,
+                                          settings.default_timezone)
+    if link.created and scheduler is not None:
+        scheduler.sync(link.community)
+    await post_join_button(bot, event.chat.id, link.community, texts)
+
+
+async def link_existing(message: Message, command: CommandObject, bot: Bot, session: AsyncSession, user: User,
+                        texts: Texts, group_rights: GroupAdminCheck) -> None:
+    community = await communities.by_invite_code(session, command.args or "")
+    if community is None or not await communities.is_admin(session, group_rights, community, user):
+        await message.answer(texts("group.link_denied"))
+        return
+    if not await communities.link_group(session, community, message.chat.id):
+        await message.answer(texts("group.already_linked"))
+        return
+    await post_join_button(bot, message.chat.id, community, texts)
+
+
+async def join_button(message: Message, bot: Bot, session: AsyncSession, texts: Texts) -> None:
+    community = await communities.by_chat(session, message.chat.id)
+    if community is None:
+        await message.answer(texts("group.not_linked"))
+        return
+    await post_join_button(bot, message.chat.id, community, texts)
+
+
+async def migrated(message: Message, session: AsyncSession) -> None:
+    await communities.move_chat(session, message.chat.id, message.migrate_to_chat_id or message.chat.id)
+
+
 def setup() -> Router:
     router = Router(name="groups")
     router.message.filter(F.chat.type.in_(GROUP_TYPES))
     router.my_chat_member.filter(F.chat.type.in_(GROUP_TYPES))
-
-    @router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=JOIN_TRANSITION))
-    async def added_to_group(event: ChatMemberUpdated, bot: Bot, session: AsyncSession,
-                             user: User, texts: Texts, settings: Settings,
-                             scheduler: RoundScheduler | None = None) -> None:
-        link = await communities.attach_group(session, event.chat.id, event.chat.title or "", user,
-                                              settings.default_timezone)
-        if link.created and scheduler is not None:
-            scheduler.sync(link.community)
-        await post_join_button(bot, event.chat.id, link.community, texts)
-
-    @router.message(CommandStart(deep_link=True))
-    async def link_existing(message: Message, command: CommandObject, bot: Bot, session: AsyncSession,
-                            user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
-        community = await communities.by_invite_code(session, command.args or "")
-        if community is None or not await communities.is_admin(session, group_rights, community, user):
-            await message.answer(texts("group.link_denied"))
-            return
-        if not await communities.link_group(session, community, message.chat.id):
-            await message.answer(texts("group.already_linked"))
-            return
-        await post_join_button(bot, message.chat.id, community, texts)
-
-    @router.message(Command("join", "start"))
-    async def join_button(message: Message, bot: Bot, session: AsyncSession, texts: Texts) -> None:
-        community = await communities.by_chat(session, message.chat.id)
-        if community is None:
-            await message.answer(texts("group.not_linked"))
-            return
-        await post_join_button(bot, message.chat.id, community, texts)
-
-    @router.message(F.migrate_to_chat_id)
-    async def migrated(message: Message, session: AsyncSession) -> None:
-        await communities.move_chat(session, message.chat.id, message.migrate_to_chat_id or message.chat.id)
-
+    router.my_chat_member.register(added_to_group, ChatMemberUpdatedFilter(member_status_changed=JOIN_TRANSITION))
+    router.message.register(link_existing, CommandStart(deep_link=True))
+    router.message.register(join_button, Command("join", "start"))
+    router.message.register(migrated, F.migrate_to_chat_id)
     return router
