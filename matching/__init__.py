@@ -14,6 +14,7 @@ from matching.model import (
     Unmatched,
 )
 from matching.pairs import match_pairs
+from matching.rounds import match_round
 from matching.score import DEFAULT_WEIGHTS, Weights
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "Weights",
     "form_groups",
     "match_pairs",
+    "match_round",
     "repeat_lower_bound",
 ]

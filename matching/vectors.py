@@ -28,6 +28,7 @@ from matching.score import RECENCY, REPEAT, Profile, Weights, need_credits
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+Bits = npt.NDArray[np.uint64]  # one row of 64-bit words per member
 BLOCK = 500_000  # matrix entries built at a time
 DENSE_CREDIT_UP_TO = 16_000_000  # members × need phrases; up to this the credit is a plain table (128 MB)
 CLASS_TABLE_UP_TO = 3_000  # classes; above this the class part is computed per pair instead of looked up
@@ -46,9 +47,9 @@ class PairWeights:
         self.tags = [[tag_ids.setdefault(t, len(tag_ids)) for t in sorted(p.interests)] for p in profiles]
         counts = np.minimum(np.arange(len(tag_ids) + 1), w.max_interests)
         self._interest_value = w.interest * counts.astype(np.float64)
-        self.interests = _bitmasks(self.tags)
+        self.interests = bitmasks(self.tags)
         language_ids: dict[str, int] = {}
-        languages = _bitmasks([[language_ids.setdefault(x, len(language_ids)) for x in p.languages] for p in profiles])
+        languages = bitmasks([[language_ids.setdefault(x, len(language_ids)) for x in p.languages] for p in profiles])
         self.help = _help_matrices(profiles, w)
         self._credit, self._needs = self.help.credit, self.help.needs
         self._phrases = self._credit.shape[1]
@@ -103,9 +104,7 @@ class PairWeights:
         distance = np.abs(self._offset[a] - self._offset[b])
         zone = w.timezone * np.maximum(0.0, 1.0 - distance / w.timezone_span)
         value = value + np.nan_to_num(zone, nan=0.0)
-        shared = np.zeros(np.broadcast_shapes(a.shape, b.shape), dtype=bool)
-        for word in range(self._languages.shape[1]):
-            shared |= (self._languages[a, word] & self._languages[b, word]) != 0
+        shared = overlap(self._languages, a, b) > 0
         value = value + np.where(shared, w.language, 0.0)
         return np.where(clash | far, np.nan, value)
 
@@ -113,13 +112,6 @@ class PairWeights:
         if self._class_table is not None:
             return self._class_table[self.cls[a], self.cls[b]]
         return self._class_part(a, b)
-
-    def _shared_interests(self, a: Ints, b: Ints) -> npt.NDArray[np.uint8]:
-        """Shared interest tags of a × b (broadcast), as many as there are words of 64 tags."""
-        shared: npt.NDArray[np.uint8] = np.bitwise_count(self.interests[a, 0] & self.interests[b, 0])
-        for word in range(1, self.interests.shape[1]):
-            shared += np.bitwise_count(self.interests[a, word] & self.interests[b, word])
-        return shared
 
     def matrix(self, rows: Ints, cols: Ints) -> Floats:
         """Weights of rows × cols, NaN for forbidden pairs and for a member with itself. Built in blocks of
@@ -147,7 +139,7 @@ class PairWeights:
     def _fill(self, rows: Ints, cols: Ints, out: Floats) -> None:
         a, b = rows[:, None], cols[None, :]
         out[:] = self._class_values(a, b)
-        out += self._interest_value[self._shared_interests(a, b)]
+        out += self._interest_value[overlap(self.interests, a, b)]
         for gives in (self._credit[rows] @ self._needs[cols].T, self._needs[rows] @ self._credit[cols].T):
             gives.data = np.minimum(gives.data, self._max_help)
             out += gives.toarray()
@@ -178,7 +170,7 @@ class PairWeights:
 
     def scores(self, i: Ints, j: Ints) -> Floats:
         """Compatibility scores of the pairs (i[k], j[k]) (`Rules.score`), NaN where format or place forbid."""
-        out = self._class_values(i, j) + self._interest_value[self._shared_interests(i, j)]
+        out = self._class_values(i, j) + self._interest_value[overlap(self.interests, i, j)]
         out += np.minimum(self._help(i, j), self._max_help) + np.minimum(self._help(j, i), self._max_help)
         return out
 
@@ -238,7 +230,15 @@ def _lookup(sorted_keys: Ints, values: Floats, keys: Ints) -> Floats:
     return np.where(sorted_keys[at] == keys, values[at], 0.0)
 
 
-def _bitmasks(ids: list[list[int]]) -> npt.NDArray[np.uint64]:
+def overlap(masks: Bits, a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[np.uint16]:
+    """Bits that rows a and b of `masks` have in common (a, b broadcast): shared tags, languages, …"""
+    shared: npt.NDArray[np.uint16] = np.bitwise_count(masks[a, 0] & masks[b, 0]).astype(np.uint16)
+    for word in range(1, masks.shape[1]):
+        shared += np.bitwise_count(masks[a, word] & masks[b, word])
+    return shared
+
+
+def bitmasks(ids: list[list[int]]) -> Bits:
     """One row of 64-bit words per member with bit `id` set for each of its ids."""
     rows = np.fromiter((row for row, values in enumerate(ids) for _ in values), dtype=np.int64)
     cols = np.fromiter((value for values in ids for value in values), dtype=np.int64)

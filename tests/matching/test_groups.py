@@ -4,18 +4,36 @@ determinism, interests mixed (or grouped with by_interest), the lower bound and 
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from itertools import combinations
+from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.groups import Group, _Search, form_groups, group_count, groups_cli_result, repeat_lower_bound
+from matching import partition
+from matching.groups import (
+    Group,
+    GroupResult,
+    SessionCosts,
+    form_groups,
+    group_count,
+    groups_cli_result,
+    repeat_lower_bound,
+)
 from matching.model import InputError, Instance, Meeting, Member
+from matching.partition import Search
 
 TAGS = ["ai", "hr", "law", "design"]
-QUICK = 0.5  # seconds; the small instances below stop on the bound or the stall rule long before
+PATIENT = 120.0  # seconds: far more than any instance below needs, so the bound or the stall rule ends each search
+# (not the clock): results do not depend on how loaded the machine is
+
+
+def form(instance: Instance, size: int, **options: Any) -> GroupResult:
+    return form_groups(instance, size, time_limit=PATIENT, **options)
 
 
 def brute_repeats(instance: Instance, members: tuple[int, ...]) -> int:
@@ -57,7 +75,7 @@ def check_partition(instance: Instance, size: int, groups: tuple[Group, ...]) ->
 @given(instances(), st.integers(min_value=0, max_value=3), st.booleans())
 def test_balanced_partition_everyone_once_repeats_counted(case: tuple[Instance, int], seed: int, by: bool) -> None:
     instance, size = case
-    result = form_groups(instance, size, seed=seed, by_interest=by, time_limit=QUICK)
+    result = form(instance, size, seed=seed, by_interest=by)
     check_partition(instance, size, result.groups)
     for g in result.groups:
         assert g.repeats == brute_repeats(instance, g.members)
@@ -72,53 +90,57 @@ def test_balanced_partition_everyone_once_repeats_counted(case: tuple[Instance, 
 @given(instances(max_members=16), st.booleans())
 def test_incremental_costs_match_a_recount(case: tuple[Instance, int], by: bool) -> None:
     instance, size = case
-    state = _Search(instance, size, seed=1, by_interest=by)
+    costs = SessionCosts(instance, size, by_interest=by)(np.arange(len(instance.members)))
+    state = Search(costs, group_count(len(instance.members), size), random.Random(1))
     state.construct()
     best = state.search(deadline=float("inf"), stall=300)
+    assert_costs_recount(state, costs.pair, state.group.copy())  # after the search's own moves
     state.load(best)
-    n = state.n
-    recount = sum(
-        state.pair_weight(p, q) for p in range(n) for q in range(p + 1, n) if state.group[p] == state.group[q]
-    )
-    assert state.total() == recount
-    for p in range(n):
+    assert_costs_recount(state, costs.pair, best)  # loaded afresh
+
+
+def assert_costs_recount(state: Search, matrix: np.ndarray, assignment: np.ndarray) -> None:
+    pair = matrix.astype(np.int64)
+    same = assignment[:, None] == assignment[None, :]
+    assert state.total() == int(pair[same].sum()) // 2
+    for p in range(state.n):
         for g in range(state.k):
-            assert state.cost[p][g] == sum(state.pair_weight(p, q) for q in range(n) if q != p and best[q] == g)
+            assert state.cost[g, p] == sum(int(pair[p, q]) for q in range(state.n) if q != p and assignment[q] == g)
 
 
 @settings(max_examples=40, deadline=None)
 @given(instances(max_members=14), st.integers(min_value=0, max_value=5))
 def test_deterministic_per_seed(case: tuple[Instance, int], seed: int) -> None:
     instance, size = case
-    first = form_groups(instance, size, seed=seed, time_limit=30)
-    again = form_groups(instance, size, seed=seed, time_limit=30)
+    first = form(instance, size, seed=seed)
+    again = form(instance, size, seed=seed)
     assert first.groups == again.groups
 
 
 def test_member_order_does_not_matter() -> None:
     members = tuple(Member(i, ("ai",) if i % 2 else ("hr",)) for i in range(20))
     history = (Meeting((0, 1, 2, 3, 4), 1), Meeting((5, 6, 7, 8, 9), 1))
-    a = form_groups(Instance(members, history), 4, seed=3)
-    b = form_groups(Instance(tuple(reversed(members)), history), 4, seed=3)
+    a = form(Instance(members, history), 4, seed=3)
+    b = form(Instance(tuple(reversed(members)), history), 4, seed=3)
     assert a.groups == b.groups
 
 
 def test_size_below_two_is_an_input_error() -> None:
     with pytest.raises(InputError):
-        form_groups(Instance((Member(1), Member(2))), 1)
+        form(Instance((Member(1), Member(2))), 1)
 
 
 def test_fewer_people_than_one_group_make_one_group() -> None:
     for n in range(1, 8):
         instance = Instance(tuple(Member(i) for i in range(n)))
-        result = form_groups(instance, 8)
+        result = form(instance, 8)
         assert [g.members for g in result.groups] == [tuple(range(n))]
-    assert form_groups(Instance(()), 5).groups == ()
+    assert form(Instance(()), 5).groups == ()
 
 
 def test_round_half_to_even_group_count() -> None:
     # 15 people in groups of 6: 15 / 6 = 2.5 -> round() gives 2 groups (of 8 and 7)
-    result = form_groups(Instance(tuple(Member(i) for i in range(15))), 6)
+    result = form(Instance(tuple(Member(i) for i in range(15))), 6)
     assert sorted(len(g.members) for g in result.groups) == [7, 8]
 
 
@@ -126,7 +148,7 @@ def test_second_session_of_nine_in_threes_is_repeat_free() -> None:
     members = tuple(Member(i) for i in range(9))
     history: list[Meeting] = []
     for session in range(1, 5):  # 9 people in threes: 4 repeat-free sessions exist (affine plane of order 3)
-        result = form_groups(Instance(members, tuple(history), round=session), 3, seed=session)
+        result = form(Instance(members, tuple(history), round=session), 3, seed=session)
         if session <= 2:
             assert result.repeats == 0, session
         history.extend(Meeting(g.members, session) for g in result.groups)
@@ -136,7 +158,7 @@ def test_latin_square_sessions_of_25_in_fives() -> None:
     members = tuple(Member(i) for i in range(25))
     history: list[Meeting] = []
     for session in range(1, 4):
-        result = form_groups(Instance(members, tuple(history), round=session), 5, seed=session)
+        result = form(Instance(members, tuple(history), round=session), 5, seed=session)
         assert result.repeats == 0, session
         history.extend(Meeting(g.members, session) for g in result.groups)
 
@@ -149,7 +171,7 @@ def test_pigeonhole_lower_bound_is_reached_with_few_groups() -> None:
     instance = Instance(members, history, round=2)
     bound = repeat_lower_bound(instance, 8)
     assert bound == 3 * (2 * 3 + 1 * 1)  # 8 people over 3 groups: 3 + 3 + 2 -> 3 + 3 + 1 pairs, per old group
-    result = form_groups(instance, 8)
+    result = form(instance, 8)
     assert result.lower_bound == bound
     assert result.repeats == bound
 
@@ -158,7 +180,7 @@ def test_blocked_pairs_are_separated_when_possible() -> None:
     members = tuple(Member(i) for i in range(12))
     # 0 blocks 1..5; groups of 6: 0 goes with five of 6..11, and the sixth must be 7 or 8
     blocked = (*((0, j) for j in range(1, 6)), (7, 8))
-    result = form_groups(Instance(members, (), blocked), 6, seed=2)
+    result = form(Instance(members, (), blocked), 6, seed=2)
     assert result.blocked == 0
     where = {i: k for k, g in enumerate(result.groups) for i in g.members}
     for a, b in blocked:
@@ -198,7 +220,7 @@ def test_blocks_then_repeats_are_optimal_on_small_instances(case: tuple[Instance
         return sum(p in blocks for p in together), sum(p in met for p in together)
 
     best = min(score(a) for a in balanced_partitions(n, k))
-    result = form_groups(instance, size, seed=seed, time_limit=QUICK)
+    result = form(instance, size, seed=seed)
     assert (result.blocked, result.repeats) == best
 
 
@@ -206,7 +228,7 @@ def test_blocks_win_over_repeats() -> None:
     members = tuple(Member(i) for i in range(6))
     history = (Meeting((0, 1, 2), 1), Meeting((3, 4, 5), 1))
     blocked = tuple((i, j) for i in range(3) for j in range(3, 6))  # only the old groups avoid every block
-    result = form_groups(Instance(members, history, blocked, round=2), 3)
+    result = form(Instance(members, history, blocked, round=2), 3)
     assert result.blocked == 0
     assert {g.members for g in result.groups} == {(0, 1, 2), (3, 4, 5)}
     assert result.repeats == 6
@@ -214,7 +236,7 @@ def test_blocks_win_over_repeats() -> None:
 
 def test_unavoidable_block_is_reported() -> None:
     members = tuple(Member(i) for i in range(3))
-    result = form_groups(Instance(members, (), ((0, 1),)), 3)
+    result = form(Instance(members, (), ((0, 1),)), 3)
     assert result.blocked == 1
     assert [g.members for g in result.groups] == [(0, 1, 2)]
 
@@ -234,7 +256,7 @@ def concentration(instance: Instance, groups: tuple[Group, ...]) -> int:
 def test_mixing_leaves_no_clique_of_one_topic() -> None:
     instance = topic_instance()
     for seed in range(3):
-        result = form_groups(instance, 4, seed=seed)
+        result = form(instance, 4, seed=seed)
         tags = {m.id: m.interests[0] for m in instance.members}
         for g in result.groups:
             assert len({tags[i] for i in g.members}) >= 3  # 4 topics over 6 groups of 4: at most one pair per topic
@@ -243,8 +265,8 @@ def test_mixing_leaves_no_clique_of_one_topic() -> None:
 
 def test_by_interest_concentrates_topics() -> None:
     instance = topic_instance()
-    mixed = form_groups(instance, 4, seed=1)
-    grouped = form_groups(instance, 4, seed=1, by_interest=True)
+    mixed = form(instance, 4, seed=1)
+    grouped = form(instance, 4, seed=1, by_interest=True)
     assert concentration(instance, grouped.groups) > concentration(instance, mixed.groups)
     tags = {m.id: m.interests[0] for m in instance.members}
     pure = sum(1 for g in grouped.groups if len({tags[i] for i in g.members}) == 1)
@@ -256,7 +278,7 @@ def test_by_interest_still_avoids_repeats() -> None:
     instance = topic_instance()
     history = tuple(Meeting(tuple(range(t * 6, t * 6 + 3)), 1) for t in range(4))  # 3 of each topic met
     instance = Instance(instance.members, history, round=2)
-    result = form_groups(instance, 4, seed=0, by_interest=True)
+    result = form(instance, 4, seed=0, by_interest=True)
     assert result.repeats == 0
 
 
@@ -266,7 +288,7 @@ def test_small_group_rounds_three_to_eight() -> None:
         history: list[Meeting] = []
         for r in range(1, 4):
             instance = Instance(members, tuple(history), round=r)
-            result = form_groups(instance, size, seed=r, time_limit=QUICK)
+            result = form(instance, size, seed=r)
             check_partition(instance, size, result.groups)
             # the pigeonhole bound is 0 except for sizes 7 (6 groups of 6-7: 4 pairs) and 8 (5 of 8: 15 pairs)
             assert result.lower_bound == (0 if r == 1 or size < 7 else {7: 4, 8: 15}[size])
@@ -288,3 +310,14 @@ def test_cli_result_is_json_ready() -> None:
     assert sorted(len(g["members"]) for g in out["groups"]) == [2, 2]
     assert out["stats"]["repeats"] == 0
     assert set(out["stats"]) == {"repeats", "lower_bound", "blocked", "seconds"}
+
+
+def test_chunks_of_whole_groups_above_the_dense_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(partition, "CHUNK", 9)  # 30 people in groups of 4: 7 groups of 4-5, in 4 chunks
+    members = tuple(Member(i, (TAGS[i % 4],)) for i in range(30))
+    history = (Meeting(tuple(range(10)), 1),)
+    instance = Instance(members, history, ((0, 29), (3, 4)), round=2)
+    result = form(instance, 4, seed=3)
+    check_partition(instance, 4, result.groups)
+    assert result.blocked == 0
+    assert form(instance, 4, seed=3).groups == result.groups
