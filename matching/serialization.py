@@ -7,14 +7,26 @@ from typing import Any, cast
 
 from matching.model import FORMATS, Format, InputError, Instance, Meeting, Member, PairResult
 
+INSTANCE_KEYS = ("members", "history", "blocked", "round", "size")
+MEMBER_KEYS = ("id", "interests", "offers", "needs", "format", "city", "utc_offset", "languages",
+               "offer_topics", "need_topics")  # the topics (slugs of the phrases) are accepted and not used
+ID_RANGE = (-(2**63), 2**63 - 1)  # ids are 64-bit, as in the bot's database
+ROUND_RANGE = (0, 2**31 - 1)
+OFFSET_RANGE = (-720, 840)  # minutes: UTC−12:00 to UTC+14:00
+
 
 def instance_from_dict(data: Any) -> Instance:
+    """The instance, or an InputError saying in one line what is wrong with the JSON."""
     if not isinstance(data, dict):
         raise InputError("the instance must be a JSON object")
+    _known_keys(data, INSTANCE_KEYS, "the instance")
+    if "members" not in data:
+        raise InputError("the instance has no \"members\" list")
     members = tuple(member_from_dict(m) for m in _list(data, "members"))
-    history = tuple(_meeting(m) for m in _list(data, "history"))
-    blocked = tuple(_blocked(b) for b in _list(data, "blocked"))
-    return Instance(members, history, blocked, _int(data.get("round", 0), "round"))
+    ids = {m.id for m in members}
+    history = tuple(_meeting(m, ids) for m in _list(data, "history"))
+    blocked = tuple(_blocked(b, ids) for b in _list(data, "blocked"))
+    return Instance(members, history, blocked, _int(data.get("round", 0), "round", ROUND_RANGE))
 
 
 def member_from_dict(data: Any) -> Member:
@@ -22,7 +34,8 @@ def member_from_dict(data: Any) -> Member:
         raise InputError("each member must be a JSON object")
     if "id" not in data:
         raise InputError("a member has no id")
-    member_id = _int(data["id"], "member id")
+    member_id = _int(data["id"], "member id", ID_RANGE)
+    _known_keys(data, MEMBER_KEYS, f"member {member_id}")
     fmt = data.get("format", "any")
     if fmt is None:
         fmt = "any"
@@ -37,7 +50,7 @@ def member_from_dict(data: Any) -> Member:
         needs=_text(data.get("needs"), f"member {member_id} needs"),
         format=cast(Format, fmt),
         city=_text(city, f"member {member_id} city") or None if city is not None else None,
-        utc_offset=None if offset is None else _int(offset, f"member {member_id} utc_offset"),
+        utc_offset=None if offset is None else _int(offset, f"member {member_id} utc_offset (minutes)", OFFSET_RANGE),
         languages=_strings(data.get("languages"), f"member {member_id} languages"),
     )
 
@@ -76,10 +89,24 @@ def _list(data: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _int(value: Any, what: str) -> int:
+def _int(value: Any, what: str, bounds: tuple[int, int]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(f"{what} must be an integer, got {value!r}")
+        raise InputError(f"{what} must be an integer, got {_short(value)}")
+    low, high = bounds
+    if not low <= value <= high:
+        raise InputError(f"{what} must be between {low} and {high}, got {_short(value)}")
     return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _known_keys(data: dict[str, Any], known: tuple[str, ...], what: str) -> None:
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise InputError(f"{what}: unknown key {unknown[0]!r} (expected {', '.join(known)})")
 
 
 def _text(value: Any, what: str) -> str:
@@ -98,16 +125,30 @@ def _strings(value: Any, what: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _meeting(data: Any) -> Meeting:
+def _meeting(data: Any, ids: set[int]) -> Meeting:
     if not isinstance(data, dict):
         raise InputError("each history entry must be a JSON object")
+    _known_keys(data, ("members", "round"), "a history entry")
     members = data.get("members")
     if not isinstance(members, list) or len(members) < 2:
         raise InputError("a history entry needs a list of at least two members")
-    return Meeting(tuple(_int(m, "history member") for m in members), _int(data.get("round", 0), "history round"))
+    people = tuple(_member_id(m, "history", ids) for m in members)
+    if len(set(people)) < len(people):
+        raise InputError(f"a history entry names a member twice: {list(people)}")
+    return Meeting(people, _int(data.get("round", 0), "history round", ROUND_RANGE))
 
 
-def _blocked(data: Any) -> tuple[int, int]:
+def _blocked(data: Any, ids: set[int]) -> tuple[int, int]:
     if not isinstance(data, list) or len(data) != 2:
         raise InputError("each blocked entry must be a pair [a, b]")
-    return _int(data[0], "blocked id"), _int(data[1], "blocked id")
+    a, b = (_member_id(x, "blocked", ids) for x in data)
+    if a == b:
+        raise InputError(f"member {a} blocks themselves")
+    return a, b
+
+
+def _member_id(value: Any, where: str, ids: set[int]) -> int:
+    found = _int(value, f"{where} id", ID_RANGE)
+    if found not in ids:
+        raise InputError(f"{where} names member {found}, who is not in members")
+    return found

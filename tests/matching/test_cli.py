@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from matching.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,6 +21,20 @@ def run(args: list[str], stdin: str = "") -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "matching", *args], input=stdin, capture_output=True, text=True, cwd=ROOT,
         timeout=120,
     )
+
+
+def run_main(
+    args: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """The CLI's main function in this process (an exception escaping it fails the test): exit code, stdout,
+    stderr."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    try:
+        code = main(args)
+    except SystemExit as stop:  # argparse
+        code = stop.code if isinstance(stop.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def test_pairs_round_trip() -> None:
@@ -29,7 +47,7 @@ def test_pairs_round_trip() -> None:
             {"id": 7, "format": "offline", "city": "Paris"},
             {"id": 8, "format": "offline", "city": "Rome"},
         ],
-        "history": [{"members": [1, 2], "round": 3}, {"members": [1, 99], "round": 4}],
+        "history": [{"members": [1, 2], "round": 3}, {"members": [2, 3], "round": 4}],
         "blocked": [[7, 1], [7, 2], [7, 3]],
         "round": 10,
     }
@@ -56,14 +74,27 @@ def test_pairs_round_trip() -> None:
         '{"members": [{"id": 1}], "blocked": [[1]]}',
         '{"members": [{"id": 1}], "history": [{"members": "1,2"}]}',
         '{"members": [{"id": 1, "interests": "hr"}]}',
+        "{}",  # no members at all: not an empty community
+        '{"member": [{"id": 1}, {"id": 2}]}',  # a misspelled key
+        '{"members": [{"id": 1, "interest": ["ai"]}, {"id": 2}]}',
+        '{"members": [{"id": 99999999999999999999}, {"id": 2}]}',  # beyond 64 bits
+        '{"members": [{"id": 1}, {"id": 2}], "history": [{"members": [1, 2], "round": 99999999999999999999}]}',
+        '{"members": [{"id": 1}, {"id": 2}], "round": -1}',
+        '{"members": [{"id": 1}, {"id": 2}], "blocked": [[1, 1]]}',  # a self-block
+        '{"members": [{"id": 1}, {"id": 2}], "blocked": [[1, 3]]}',
+        '{"members": [{"id": 1}, {"id": 2}], "history": [{"members": [1, 3], "round": 1}]}',  # 3 is unknown
+        '{"members": [{"id": 1}, {"id": 2}], "history": [{"members": [1, 1], "round": 1}]}',
+        '{"members": [{"id": 1, "utc_offset": 100000}, {"id": 2}]}',  # no place on Earth
+        '{"members": [{"id": 1, "utc_offset": -721}, {"id": 2}]}',
+        '{"members": [{"id": ' + "9" * 5000 + "}]}",  # more digits than Python converts
     ],
 )
-def test_malformed_input_is_one_line_exit_2(stdin: str) -> None:
-    done = run(["pairs"], stdin)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert "Traceback" not in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
+def test_malformed_input_is_one_line_exit_2(stdin: str, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["pairs"], stdin, monkeypatch, capsys)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_simulate_prints_table_and_summary(tmp_path: Path) -> None:
@@ -72,3 +103,56 @@ def test_simulate_prints_table_and_summary(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "summary: repeats=" in done.stdout
     assert out.read_text().startswith("<svg")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["simulate", "--members", "1"],
+        ["simulate", "--members", "abc"],  # argparse's own errors are one line too
+        ["round", "--group-size", "1"],
+        ["groups", "--size", "0"],
+        ["nonsense"],
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2(args: list[str], monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(args, '{"members": [{"id": 1}, {"id": 2}]}', monkeypatch, capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_plot_into_a_missing_folder_is_refused_before_simulating(tmp_path: Path) -> None:
+    folder = tmp_path / "nowhere"
+    done = run(["simulate", "--members", "20", "--rounds", "3", "--plot", str(folder / "x.svg")])
+    assert done.returncode == 2
+    assert done.stdout == ""  # refused up front: not a single round simulated
+    assert done.stderr.strip().splitlines() == [f"error: --plot: the folder {str(folder)!r} does not exist"]
+
+
+@pytest.mark.parametrize("args", [["simulate", "--members", "30", "--rounds", "50"], ["pairs"], ["round"]])
+def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
+    """As with `| head -1`: the reader is gone before the output is written."""
+    instance = json.dumps({"members": [{"id": i, "interests": ["ai"]} for i in range(1, 400)]})
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "matching", *args], input=instance.encode(), stdout=write, stderr=subprocess.PIPE,
+            cwd=ROOT, timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert done.stderr.decode() == ""
+    assert done.returncode == 0
+
+
+def test_round_in_small_groups() -> None:
+    members = [{"id": i, "format": "online"} for i in range(1, 5)] + [
+        {"id": i, "format": "offline", "city": "Berlin"} for i in range(5, 9)
+    ]
+    done = run(["round", "--group-size", "4", "--seed", "1"], json.dumps({"members": members}))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert sorted(m["members"] for m in result["matches"]) == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    assert result["stats"]["strategy"] == "groups"
