@@ -31,7 +31,7 @@ from bot.db.models import (
 from bot.db.update_session import release_connection
 from bot.domain.schedule import Schedule, period_key
 from bot.outbox import mark_written, queue
-from matching import Instance, Meeting, Member, PairResult, PairStats, Reasons, form_groups, match_pairs
+from matching import Instance, Meeting, Member, match_round
 from matching import Match as EngineMatch
 
 log = logging.getLogger(__name__)
@@ -140,20 +140,6 @@ async def create_round(session: AsyncSession, community: Community, period: str,
     log.info("round %s of community %s: %s matches", period, community.id, len(result.matches))
     return RoundSummary(round_id, sizes[2], sizes[3], len(result.unmatched),
                         sum(count for size, count in sizes.items() if size > 3))
-
-
-def match_round(instance: Instance, group_size: int, seed: int) -> PairResult:
-    """Pairs (the default), or small groups of 3–8 for communities that chose them."""
-    if group_size <= 2 or len(instance.members) < 3:
-        return match_pairs(instance, seed=seed)
-    formed = form_groups(instance, group_size, seed=seed)
-    matches = tuple(
-        EngineMatch(members=group.members, repeat=group.repeats > 0, score=0.0,
-                    reasons=Reasons(shared_interests=group.shared_interests))
-        for group in formed.groups
-    )
-    return PairResult(matches=matches, unmatched=(), stats=PairStats(repeats=formed.repeats, score=0.0,
-                                                                     seconds=formed.seconds, strategy="groups"))
 
 
 @dataclass(frozen=True)
