@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 
+from bot.handlers.replies import stale_button
 from bot.presentation.texts import Texts
+
+
+async def unknown_command(message: Message, texts: Texts) -> None:
+    await message.answer(texts("fallback.unknown_command"))
+
+
+async def anything_else(message: Message, texts: Texts) -> None:
+    await message.answer(texts("fallback.hint"))
 
 
 def setup() -> Router:
     router = Router(name="fallback")
-
-    @router.callback_query()
-    async def stale_button(query: CallbackQuery, texts: Texts) -> None:
-        await query.answer(texts("button.stale"), show_alert=True)
-
-    @router.message(F.chat.type == "private", F.text.startswith("/"))
-    async def unknown_command(message: Message, texts: Texts) -> None:
-        await message.answer(texts("fallback.unknown_command"))
-
-    @router.message(F.chat.type == "private")
-    async def anything_else(message: Message, texts: Texts) -> None:
-        await message.answer(texts("fallback.hint"))
-
+    router.callback_query.register(stale_button)  # a button no other handler knows
+    router.message.register(unknown_command, F.chat.type == "private", F.text.startswith("/"))
+    router.message.register(anything_else, F.chat.type == "private")
     return router

@@ -11,12 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.models import NoMeetingReason, Outcome, User
-from bot.handlers.replies import edit_or_send
+from bot.handlers.replies import edit_or_send, stale_button
 from bot.presentation import keyboards, render
 from bot.presentation.callbacks import BlockCb, CheckinCb, FollowUpCb, NoReasonCb, RateCb, ReplaceCb
 from bot.presentation.texts import Texts
 from bot.services import checkins, replacements
 from bot.services.checkins import Seat
+
+OUTCOMES = {outcome.value for outcome in Outcome}
+NO_MEETING_REASONS = {reason.value for reason in NoMeetingReason}
 
 
 class CheckinComment(StatesGroup):
@@ -25,114 +28,123 @@ class CheckinComment(StatesGroup):
 
 async def seat_or_stale(query: CallbackQuery, session: AsyncSession, user: User, match_id: int,
                         texts: Texts) -> Seat | None:
+    """The presser's seat in the button's match; None (and the stale-button alert) when they have none."""
     seat = await checkins.seat_of(session, user, match_id)
     if seat is None:
-        await query.answer(texts("button.stale"), show_alert=True)
+        await stale_button(query, texts)
     return seat
+
+
+async def network(message: Message, session: AsyncSession, user: User, texts: Texts) -> None:
+    partners = await checkins.network(session, user)
+    if not partners:
+        await message.answer(texts("network.empty"))
+        return
+    lines = [texts("network.line", date=p.met_on.strftime("%Y-%m-%d"), community=p.community,
+                   name=render.name_of(p.partner),
+                   contact=render.contact_line(texts, p.partner.username, p.partner.contact, p.partner.telegram_id))
+             for p in partners]
+    await message.answer("\n".join([texts("network.header"), *lines]))
+
+
+async def answered(query: CallbackQuery, callback_data: CheckinCb, bot: Bot, session: AsyncSession,
+                   user: User, texts: Texts) -> None:
+    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
+    if seat is None:
+        return
+    if callback_data.answer not in OUTCOMES:
+        await stale_button(query, texts)
+        return
+    outcome = Outcome(callback_data.answer)
+    if outcome is Outcome.NOT_MET:
+        await edit_or_send(query, bot, texts("checkin.why_not"), keyboards.no_reasons(texts, seat.match.id))
+        return
+    await checkins.record_outcome(session, seat, outcome, utcnow())
+    if outcome is Outcome.MET:
+        await edit_or_send(query, bot, texts("checkin.rate", names=render.names(seat.partners)),
+                           keyboards.ratings(seat.match.id))
+    else:
+        await edit_or_send(query, bot, texts("checkin.planned_reply"))
+
+
+async def rated(query: CallbackQuery, callback_data: RateCb, bot: Bot, state: FSMContext,
+                session: AsyncSession, user: User, texts: Texts) -> None:
+    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
+    if seat is None:
+        return
+    if not await checkins.rate(session, seat, callback_data.stars):
+        await stale_button(query, texts)
+        return
+    await state.set_state(CheckinComment.waiting)
+    await state.update_data(comment_match_id=seat.match.id)
+    await edit_or_send(query, bot, texts("checkin.thanks_comment"), keyboards.after_rating(texts, seat.match.id))
+
+
+async def comment(message: Message, state: FSMContext, session: AsyncSession, user: User, texts: Texts) -> None:
+    match_id = (await state.get_data()).get("comment_match_id")
+    seat = await checkins.seat_of(session, user, int(match_id or 0))
+    await state.clear()
+    if seat is None:
+        await message.answer(texts("button.stale"))
+        return
+    await checkins.save_comment(session, seat, message.text or "")
+    await message.answer(texts("checkin.comment_saved"))
+
+
+async def why_not(query: CallbackQuery, callback_data: NoReasonCb, bot: Bot, session: AsyncSession,
+                  user: User, texts: Texts) -> None:
+    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
+    if seat is None:
+        return
+    if callback_data.reason not in NO_MEETING_REASONS:
+        await stale_button(query, texts)
+        return
+    await checkins.report_not_met(session, seat, NoMeetingReason(callback_data.reason), utcnow())
+    await edit_or_send(query, bot, texts("checkin.sorry"))
+
+
+async def block(query: CallbackQuery, callback_data: BlockCb, bot: Bot, session: AsyncSession,
+                user: User, texts: Texts) -> None:
+    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
+    if seat is None:
+        return
+    partner = await checkins.block_partner(session, seat, callback_data.partner_id)
+    if partner is None:
+        await stale_button(query, texts)
+        return
+    await query.answer(texts.label("checkin.blocked", name=render.name_of(partner)), show_alert=True)
+
+
+async def follow_up(query: CallbackQuery, callback_data: FollowUpCb, bot: Bot, state: FSMContext,
+                    session: AsyncSession, user: User, texts: Texts) -> None:
+    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
+    if seat is None:
+        return
+    await checkins.ask_follow_up(session, seat, utcnow())
+    await state.clear()
+    await edit_or_send(query, bot, texts("checkin.follow_up_set"))
+
+
+async def replace(query: CallbackQuery, callback_data: ReplaceCb, bot: Bot, session: AsyncSession,
+                  user: User, texts: Texts) -> None:
+    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
+    if seat is None:
+        return
+    partner = await replacements.find_new_partner(session, seat)
+    if partner is None:
+        await edit_or_send(query, bot, texts("blocked.nobody_free"))
+        return
+    await edit_or_send(query, bot, texts("blocked.found", name=render.name_of(partner)))
 
 
 def setup() -> Router:
     router = Router(name="rounds")
-
-    @router.message(Command("network"), F.chat.type == "private")
-    async def network(message: Message, session: AsyncSession, user: User, texts: Texts) -> None:
-        partners = await checkins.network(session, user)
-        if not partners:
-            await message.answer(texts("network.empty"))
-            return
-        lines = [texts("network.line", date=p.met_on.strftime("%Y-%m-%d"), community=p.community,
-                       name=render.name_of(p.partner),
-                       contact=render.contact_line(texts, p.partner.username, p.partner.contact, p.partner.telegram_id))
-                 for p in partners]
-        await message.answer("\n".join([texts("network.header"), *lines]))
-
-    @router.callback_query(CheckinCb.filter())
-    async def answered(query: CallbackQuery, callback_data: CheckinCb, bot: Bot, session: AsyncSession,
-                       user: User, texts: Texts) -> None:
-        seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
-        if seat is None or callback_data.answer not in set(Outcome):
-            if seat is not None:
-                await query.answer(texts("button.stale"), show_alert=True)
-            return
-        outcome = Outcome(callback_data.answer)
-        if outcome is Outcome.NOT_MET:
-            await edit_or_send(query, bot, texts("checkin.why_not"), keyboards.no_reasons(texts, seat.match.id))
-            return
-        await checkins.record_outcome(session, seat, outcome, utcnow())
-        if outcome is Outcome.MET:
-            await edit_or_send(query, bot, texts("checkin.rate", names=render.names(seat.partners)),
-                        keyboards.ratings(seat.match.id))
-        else:
-            await edit_or_send(query, bot, texts("checkin.planned_reply"))
-
-    @router.callback_query(RateCb.filter())
-    async def rated(query: CallbackQuery, callback_data: RateCb, bot: Bot, state: FSMContext,
-                    session: AsyncSession, user: User, texts: Texts) -> None:
-        seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
-        if seat is None:
-            return
-        if not await checkins.rate(session, seat, callback_data.stars):
-            await query.answer(texts("button.stale"), show_alert=True)
-            return
-        await state.set_state(CheckinComment.waiting)
-        await state.update_data(comment_match_id=seat.match.id)
-        await edit_or_send(query, bot, texts("checkin.thanks_comment"), keyboards.after_rating(texts, seat.match.id))
-
-    @router.message(CheckinComment.waiting, F.text, ~F.text.startswith("/"))
-    async def comment(message: Message, state: FSMContext, session: AsyncSession, user: User, texts: Texts) -> None:
-        match_id = (await state.get_data()).get("comment_match_id")
-        seat = await checkins.seat_of(session, user, int(match_id or 0))
-        await state.clear()
-        if seat is None:
-            await message.answer(texts("button.stale"))
-            return
-        await checkins.save_comment(session, seat, message.text or "")
-        await message.answer(texts("checkin.comment_saved"))
-
-    @router.callback_query(NoReasonCb.filter())
-    async def why_not(query: CallbackQuery, callback_data: NoReasonCb, bot: Bot, session: AsyncSession,
-                      user: User, texts: Texts) -> None:
-        seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
-        if seat is None:
-            return
-        if callback_data.reason not in set(NoMeetingReason):
-            await query.answer(texts("button.stale"), show_alert=True)
-            return
-        await checkins.report_not_met(session, seat, NoMeetingReason(callback_data.reason), utcnow())
-        await edit_or_send(query, bot, texts("checkin.sorry"))
-
-    @router.callback_query(BlockCb.filter())
-    async def block(query: CallbackQuery, callback_data: BlockCb, bot: Bot, session: AsyncSession,
-                    user: User, texts: Texts) -> None:
-        seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
-        if seat is None:
-            return
-        partner = await checkins.block_partner(session, seat, callback_data.partner_id)
-        if partner is None:
-            await query.answer(texts("button.stale"), show_alert=True)
-            return
-        await query.answer(texts.label("checkin.blocked", name=render.name_of(partner)), show_alert=True)
-
-    @router.callback_query(FollowUpCb.filter())
-    async def follow_up(query: CallbackQuery, callback_data: FollowUpCb, bot: Bot, state: FSMContext,
-                        session: AsyncSession, user: User, texts: Texts) -> None:
-        seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
-        if seat is None:
-            return
-        await checkins.ask_follow_up(session, seat, utcnow())
-        await state.clear()
-        await edit_or_send(query, bot, texts("checkin.follow_up_set"))
-
-    @router.callback_query(ReplaceCb.filter())
-    async def replace(query: CallbackQuery, callback_data: ReplaceCb, bot: Bot, session: AsyncSession,
-                      user: User, texts: Texts) -> None:
-        seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
-        if seat is None:
-            return
-        partner = await replacements.find_new_partner(session, seat)
-        if partner is None:
-            await edit_or_send(query, bot, texts("blocked.nobody_free"))
-            return
-        await edit_or_send(query, bot, texts("blocked.found", name=render.name_of(partner)))
-
+    router.message.register(network, Command("network"), F.chat.type == "private")
+    router.callback_query.register(answered, CheckinCb.filter())
+    router.callback_query.register(rated, RateCb.filter())
+    router.message.register(comment, CheckinComment.waiting, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(why_not, NoReasonCb.filter())
+    router.callback_query.register(block, BlockCb.filter())
+    router.callback_query.register(follow_up, FollowUpCb.filter())
+    router.callback_query.register(replace, ReplaceCb.filter())
     return router
