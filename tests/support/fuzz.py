@@ -20,8 +20,9 @@ What is checked (`FuzzReport`):
 * no unhandled error: no ERROR log record (the error handler logs "update %s failed"), nothing raised out of
   `feed_raw_update`, no crash of the fake server;
 * every callback query answered;
-* every text sent or edited is valid Telegram HTML of 1 to 4,096 characters, every alert at most 200, and
-  Telegram refused no call (403s from chats the fuzzer blocked on purpose excepted);
+* every text sent or edited is valid Telegram HTML of 1 to 4,096 characters (captions 1,024), every alert at
+  most 200, and Telegram refused no call (403s from chats the fuzzer blocked on purpose excepted; "message is
+  not modified" is counted apart: harmless when handled, an unhandled error when not);
 * no error reply (the catalogue's "error.generic");
 * database invariants (`check_invariants`).
 
@@ -91,6 +92,7 @@ CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel", "userna
 SERVICE_USER = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
 TEXT_LIMIT = 4096
 ALERT_LIMIT = 200
+CAPTION_LIMIT = 1024
 REPLY_METHODS = frozenset({
     "SendMessage", "EditMessageText", "EditMessageReplyMarkup", "AnswerCallbackQuery", "SendPhoto", "SendDocument",
     "CopyMessage",
@@ -871,6 +873,11 @@ class Fuzz:
                     report.add("text", f"{call.method}: {problem.split(':')[0]}", f"{problem}\n{call!r}")
                 if any(error in str(call.params["text"]) for error in ERROR_REPLIES):
                     report.error_replies += 1
+            if call.method in ("sendDocument", "sendPhoto") and call.params.get("caption"):
+                problem = text_problem(str(call.params["caption"]), str(call.params.get("parse_mode") or ""),
+                                       CAPTION_LIMIT)
+                if problem:
+                    report.add("text", f"{call.method} caption: {problem.split(':')[0]}", f"{problem}\n{call!r}")
             if call.method == "answerCallbackQuery" and len(str(call.params.get("text") or "")) > ALERT_LIMIT:
                 report.add("text", f"answerCallbackQuery: alert over {ALERT_LIMIT} characters", f"{call!r}",
                            self.callback_ids.get(str(call.params.get("callback_query_id"))))
@@ -888,8 +895,8 @@ def _short(description: str) -> str:
     return text.split(": specified new message content")[0][:100]
 
 
-def text_problem(text: str, parse_mode: str) -> str | None:
-    """Why Telegram would refuse this message text, or None."""
+def text_problem(text: str, parse_mode: str, limit: int = TEXT_LIMIT) -> str | None:
+    """Why Telegram would refuse this message text (or caption, limit 1,024), or None."""
     plain = text
     if parse_mode.lower() == "html":
         try:
@@ -898,7 +905,7 @@ def text_problem(text: str, parse_mode: str) -> str | None:
             return f"invalid HTML: {error.description}"
     if not plain.strip():
         return "empty text"
-    if utf16_len(plain) > TEXT_LIMIT:
+    if utf16_len(plain) > limit:
         return f"too long: {utf16_len(plain)} characters"
     return None
 
@@ -1087,7 +1094,7 @@ async def crowd_questionnaire(
                 kind, value = crowd_step(person, last, rng, code)
                 if kind == "press":
                     assert last is not None
-                    batch.append(fuzz.press(person, last, value or ""))
+                    batch.append(fuzz.press(person, last, value or "", fresh=True))
                 else:
                     batch.append(updates.message(person, value or ""))
             if batch:
