@@ -1,7 +1,9 @@
 """Group formation figures: repeats per session next to the pigeonhole bound, social-golfer horizons next to the
-best known, and 3,000 RSVPs into 100 groups of 30. Prints figures, asserts nothing.
+best known, 3,000 RSVPs into 100 groups of 30, and small-group rounds (`match_round`) next to the session former
+the bot used for them before. Prints figures, asserts nothing.
 
-Usage: .venv/bin/python bench/bench_groups.py [--quick] [--only sessions golfers rsvp] [--seed 1]
+Usage: .venv/bin/python bench/bench_groups.py [--quick] [--only sessions golfers rsvp rounds] [--seed 1]
+       [--round-sizes 200 1000 2000]
 """
 
 from __future__ import annotations
@@ -14,9 +16,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from itertools import combinations
+
+import numpy as np
+
+from matching import match_round
 from matching.groups import form_groups
 from matching.model import Instance, Meeting, Member
+from matching.rules import Rules
 from matching.simulate import generate_members, random_history
+from matching.vectors import PairWeights
 
 # g-s-w: g groups of s, best known number of rounds w without two people meeting twice
 GOLFERS = [(5, 3, 7), (4, 4, 5), (6, 3, 8), (6, 4, 7), (7, 3, 10), (7, 4, 9), (8, 3, 11), (8, 4, 10), (10, 3, 14)]
@@ -83,10 +92,59 @@ def rsvp(seed: int, time_limit: float) -> None:
     print(f"| 3000 | {len(result.groups)} | {sizes} | {result.seconds:.2f} | {result.repeats} | {result.lower_bound} |")
 
 
+def rounds(seed: int, sizes: list[int], size: int = 4, count: int = 4) -> None:
+    """A community of generated members meets in groups of `size` for `count` rounds, each round's groups fed
+    back as history; `match_round` against the session former (interests mixed, no format, city or score)."""
+    print(f"\n## Small-group rounds in groups of {size}, {count} rounds fed back (generated members, seed {seed})")
+    print("(bound: half the sum over members of their best weights to as many partners as their group gives them,")
+    print(" over pairs allowed to meet; no partition into these groups weighs more)")
+    print("| members | round | former | seconds | groups | left out | repeated pairs | pairs that cannot meet "
+          "| mean pair score | weight / bound |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n in sizes:
+        members = tuple(generate_members(n, random.Random(seed)))
+        for name in ("match_round", "form_groups"):
+            history: list[Meeting] = []
+            for t in range(1, count + 1):
+                instance = Instance(members, tuple(history), round=t)
+                started = time.perf_counter()
+                if name == "match_round":
+                    result = match_round(instance, size, seed + t)
+                    groups = [m.members for m in result.matches]
+                    left = len(result.unmatched)
+                else:
+                    groups = [g.members for g in form_groups(instance, size, seed=seed + t).groups]
+                    left = 0
+                seconds = time.perf_counter() - started
+                rules = Rules(instance)
+                pairs = [(rules.index[a], rules.index[b]) for g in groups for a, b in combinations(g, 2)]
+                repeats = sum(1 for i, j in pairs if rules.met(i, j))
+                apart = sum(1 for i, j in pairs if not rules.allowed(i, j))
+                mean = sum(rules.score(i, j) for i, j in pairs) / max(1, len(pairs))
+                ratio = sum(rules.weight(i, j) for i, j in pairs) / weight_bound(rules, groups)
+                print(f"| {n} | {t} | {name} | {seconds:.2f} | {len(groups)} | {left} | {repeats} | {apart} "
+                      f"| {mean:.3f} | {ratio:.4f} |", flush=True)
+                history.extend(Meeting(g, t) for g in groups)
+
+
+def weight_bound(rules: Rules, groups: list[tuple[int, ...]]) -> float:
+    """Half the sum over grouped members of their best allowed weights to (their group's size - 1) partners."""
+    partners = np.zeros(rules.n, dtype=np.int64)
+    for g in groups:
+        partners[[rules.index[i] for i in g]] = len(g) - 1
+    everyone = np.arange(rules.n)
+    matrix = np.nan_to_num(PairWeights(rules).matrix(everyone, everyone), nan=-np.inf)
+    most = int(partners.max())
+    best = -np.sort(-np.partition(matrix, rules.n - most, axis=1)[:, rules.n - most :], axis=1)
+    taken = np.arange(most)[None, :] < partners[:, None]
+    return float(np.where(taken, best, 0.0).sum()) / 2
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="10 s per golfer instance instead of 60 s")
-    parser.add_argument("--only", nargs="*", default=["sessions", "golfers", "rsvp"])
+    parser.add_argument("--only", nargs="*", default=["sessions", "golfers", "rsvp", "rounds"])
+    parser.add_argument("--round-sizes", nargs="*", type=int, default=[200, 1000, 2000])
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if "sessions" in args.only:
@@ -95,6 +153,8 @@ def main() -> None:
         golfers(args.seed, budget=10.0 if args.quick else 60.0)
     if "rsvp" in args.only:
         rsvp(args.seed, time_limit=2.0)
+    if "rounds" in args.only:
+        rounds(args.seed, args.round_sizes)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from matching.score import RECENCY, REPEAT
 from matching.serialization import instance_from_dict
 from matching.simulate import generate_members, random_history
 
-SAMPLE = Path("/work/shared/data/members-sample.json")
+SAMPLE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "members-sample.json"  # ../shared/
 
 
 def generated(n: int, history_rounds: int, seed: int) -> Instance:

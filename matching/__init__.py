@@ -15,7 +15,7 @@ from matching.model import (
 )
 from matching.pairs import match_pairs
 from matching.rounds import match_round
-from matching.score import DEFAULT_WEIGHTS, Weights
+from matching.score import DEFAULT_WEIGHTS, Weights, may_meet
 
 __all__ = [
     "DEFAULT_WEIGHTS",
@@ -35,5 +35,6 @@ __all__ = [
     "form_groups",
     "match_pairs",
     "match_round",
+    "may_meet",
     "repeat_lower_bound",
 ]

@@ -39,11 +39,6 @@ class Weights:
     timezone_span: int = 480
     language: float = 1.0  # at least one language in common
 
-    def most(self) -> float:
-        """The highest score a pair can get."""
-        return (self.interest * self.max_interests + 2 * self.max_help + self.format_ok + self.same_city
-                + self.timezone + self.language)
-
 
 DEFAULT_WEIGHTS = Weights()
 
@@ -94,6 +89,11 @@ def can_meet(a: Profile, b: Profile) -> bool:
     """Hard rule: the formats meet, and two in-person-only members are not in two different known cities."""
     far = a.offline_only and b.offline_only and a.city is not None and b.city is not None and a.city != b.city
     return formats_meet(a, b) and not far
+
+
+def may_meet(a: Member, b: Member) -> bool:
+    """`can_meet` for two members as they come (for callers outside the engine, e.g. a replacement partner)."""
+    return can_meet(profile(a), profile(b))
 
 
 def need_credit(common: int, size: int, w: Weights) -> float:

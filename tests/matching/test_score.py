@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from matching import vectors
+from matching import may_meet, vectors
 from matching.model import Instance, Meeting, Member
 from matching.rules import Rules
 from matching.score import (
@@ -196,3 +196,11 @@ def test_forbidden_pairs_are_nan() -> None:
     for i in range(5):
         for j in range(5):
             assert np.isnan(matrix[i, j]) == (i == j or (min(i, j), max(i, j)) in forbidden)
+
+
+def test_may_meet_is_the_hard_rule_for_members_as_they_come() -> None:
+    berlin, paris = Member(1, format="offline", city="Berlin "), Member(2, format="offline", city="paris")
+    assert not may_meet(berlin, paris)
+    assert may_meet(berlin, Member(3, format="offline", city="berlin"))
+    assert not may_meet(Member(4, format="online"), Member(5, format="offline"))
+    assert may_meet(Member(4, format="online"), Member(6, format="any", city="Paris"))
