@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.db.models import Community
+from bot.db.models import Community, CommunityAdmin
 from tests.conftest import PersonFactory
 from tests.support.driver import Person, plain
 from tests.support.fake_telegram import FakeTelegram
@@ -82,6 +82,9 @@ async def test_linking_an_existing_community_needs_its_admin(
 
     await add_bot_to_group(olga, "Founders chat")
     await olga.feed(olga.updates.group_message(olga.user, GROUP, "Founders chat", f"/start@coffee_test_bot {code}"))
+    assert tg.texts(GROUP)[-1] == olga.catalogue.html("group.link_denied")  # not an admin of the group yet
+    tg.set_chat_admins(GROUP, [1], creator=1)
+    await olga.feed(olga.updates.group_message(olga.user, GROUP, "Founders chat", f"/start@coffee_test_bot {code}"))
     assert join_url(tg).endswith(code)
     async with sessionmaker() as session:
         names = list(await session.scalars(select(Community.name).order_by(Community.id)))
@@ -105,3 +108,41 @@ async def test_invite_codes_are_unguessable(person: PersonFactory) -> None:
     codes = {await create_community(olga, f"C{i}") for i in range(20)}
     assert len(codes) == 20
     assert all(len(code) >= 12 and code.replace("-", "").replace("_", "").isalnum() for code in codes)
+
+
+async def test_a_plain_member_cannot_point_the_group_at_a_community_of_their_own(
+    person: PersonFactory, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    tg.set_chat_admins(GROUP, [1], creator=1)
+    olga = person(1, "Olga", username="olga")
+    await add_bot_to_group(olga, "HR Club")
+    mallory = person(6, "Mallory", username="mallory")
+    own_code = await create_community(mallory, "Mallory's club")
+    await mallory.feed(mallory.updates.group_message(mallory.user, GROUP, "HR Club",
+                                                      f"/start@coffee_test_bot {own_code}"))
+    assert tg.texts(GROUP)[-1] == mallory.catalogue.html("group.link_denied")
+    async with sessionmaker() as session:
+        linked = await session.scalar(select(Community.name).where(Community.chat_id == GROUP))
+    assert linked == "HR Club"
+
+
+async def test_whoever_adds_the_bot_is_no_admin_unless_they_run_the_group(
+    person: PersonFactory, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    tg.set_chat_admins(GROUP, [1], creator=1)
+    boris = person(3, "Boris", username="boris")
+    await add_bot_to_group(boris, "HR Club")
+    assert boris.tr("admin.none") in plain(await boris.say("/members"))
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(CommunityAdmin)) == 0
+        assert await session.scalar(select(Community.owner_id).where(Community.chat_id == GROUP)) is None
+
+
+async def test_an_anonymous_admin_is_asked_to_speak_as_themselves(person: PersonFactory, tg: FakeTelegram) -> None:
+    olga = person(1, "Olga", username="olga")
+    code = await create_community(olga, "Founders")
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+    update = olga.updates.group_message(anonymous, GROUP, "HR Club", f"/start@coffee_test_bot {code}")
+    update["message"]["sender_chat"] = {"id": GROUP, "type": "supergroup", "title": "HR Club"}
+    await olga.feed(update)
+    assert tg.texts(GROUP)[-1] == olga.catalogue.html("group.link_anonymous")

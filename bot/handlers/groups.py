@@ -26,19 +26,23 @@ async def post_join_button(bot: Bot, chat_id: int, community: Community, texts: 
     )
 
 
-async def added_to_group(event: ChatMemberUpdated, bot: Bot, session: AsyncSession, user: User, texts: Texts,
-                         settings: Settings, scheduler: RoundScheduler | None = None) -> None:
-    link = await communities.attach_group(session, event.chat.id, event.chat.title or "", user,
+async def added_to_group(event: ChatMemberUpdated, bot: Bot, session: AsyncSession, texts: Texts,
+                         settings: Settings, group_rights: GroupAdminCheck, user: User | None = None,
+                         scheduler: RoundScheduler | None = None) -> None:
+    link = await communities.attach_group(session, group_rights, event.chat.id, event.chat.title or "", user,
                                           settings.default_timezone)
     if link.created and scheduler is not None:
         scheduler.sync(link.community)
     await post_join_button(bot, event.chat.id, link.community, texts)
 
 
-async def link_existing(message: Message, command: CommandObject, bot: Bot, session: AsyncSession, user: User,
-                        texts: Texts, group_rights: GroupAdminCheck) -> None:
+async def link_existing(message: Message, command: CommandObject, bot: Bot, session: AsyncSession, texts: Texts,
+                        group_rights: GroupAdminCheck, user: User | None = None) -> None:
+    if user is None:  # an anonymous admin or a channel speaking in the group: nobody whose rights can be checked
+        await message.answer(texts("group.link_anonymous"))
+        return
     community = await communities.by_invite_code(session, command.args or "")
-    if community is None or not await communities.is_admin(session, group_rights, community, user):
+    if community is None or not await communities.may_link(session, group_rights, community, message.chat.id, user):
         await message.answer(texts("group.link_denied"))
         return
     if not await communities.link_group(session, community, message.chat.id):

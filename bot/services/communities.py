@@ -32,15 +32,18 @@ def clean_name(raw: str) -> str:
 
 
 async def create_community(
-    session: AsyncSession, owner: User, name: str, timezone: str, chat_id: int | None = None
+    session: AsyncSession, owner: User | None, name: str, timezone: str, chat_id: int | None = None
 ) -> Community:
+    """A new community; its `owner` (if any) is its first recorded admin. A group's community may have none:
+    the group's Telegram admins run it."""
     community = Community(
         name=clean_name(name), description="", invite_code=new_invite_code(),
-        tags=list(DEFAULT_TAGS), owner_id=owner.id, chat_id=chat_id, timezone=timezone,
+        tags=list(DEFAULT_TAGS), owner_id=owner.id if owner else None, chat_id=chat_id, timezone=timezone,
     )
     session.add(community)
     await session.flush()
-    session.add(CommunityAdmin(community_id=community.id, user_id=owner.id))
+    if owner is not None:
+        session.add(CommunityAdmin(community_id=community.id, user_id=owner.id))
     await session.commit()
     return community
 
@@ -97,12 +100,16 @@ class GroupLink:
     created: bool
 
 
-async def attach_group(session: AsyncSession, chat_id: int, title: str, adder: User, timezone: str) -> GroupLink:
-    """The bot was added to a group: reuse its community or create one named after the group."""
+async def attach_group(session: AsyncSession, is_group_admin: GroupAdminCheck, chat_id: int, title: str,
+                       adder: User | None, timezone: str) -> GroupLink:
+    """The bot was added to a group: reuse its community or create one named after the group. Whoever added
+    the bot becomes a recorded admin only if they are an admin of the group (members may add bots too)."""
     existing = await by_chat(session, chat_id)
     if existing is not None:
         return GroupLink(existing, created=False)
-    community = await create_community(session, adder, title or "Community", timezone, chat_id=chat_id)
+    admin = adder if adder is not None and adder.telegram_id is not None \
+        and await is_group_admin(chat_id, adder.telegram_id) else None
+    community = await create_community(session, admin, title or "Community", timezone, chat_id=chat_id)
     return GroupLink(community, created=True)
 
 
@@ -111,6 +118,15 @@ async def member_count(session: AsyncSession, community: Community) -> int:
         select(func.count()).select_from(Membership).where(Membership.community_id == community.id)
     )
     return int(count or 0)
+
+
+async def may_link(session: AsyncSession, is_group_admin: GroupAdminCheck, community: Community, chat_id: int,
+                   user: User) -> bool:
+    """Linking a group to a community takes rights on both: an admin of the community who is also an admin
+    of the group (a plain member must not re-point a group to a community of their own)."""
+    if user.telegram_id is None or not await is_group_admin(chat_id, user.telegram_id):
+        return False
+    return await is_admin(session, is_group_admin, community, user)
 
 
 async def link_group(session: AsyncSession, community: Community, chat_id: int) -> bool:
