@@ -26,10 +26,11 @@ class CheckinComment(StatesGroup):
     waiting = State()
 
 
-async def seat_or_stale(query: CallbackQuery, session: AsyncSession, user: User, match_id: int,
-                        texts: Texts) -> Seat | None:
-    """The presser's seat in the button's match; None (and the stale-button alert) when they have none."""
-    seat = await checkins.seat_of(session, user, match_id)
+async def seat_or_stale(query: CallbackQuery, session: AsyncSession, user: User, match_id: int, texts: Texts,
+                        *, valid: bool = True) -> Seat | None:
+    """The presser's seat in the button's match when the button's choice is `valid`; otherwise None, and
+    the stale-button alert."""
+    seat = await checkins.seat_of(session, user, match_id) if valid else None
     if seat is None:
         await stale_button(query, texts)
     return seat
@@ -49,11 +50,9 @@ async def network(message: Message, session: AsyncSession, user: User, texts: Te
 
 async def answered(query: CallbackQuery, callback_data: CheckinCb, bot: Bot, session: AsyncSession,
                    user: User, texts: Texts) -> None:
-    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
+    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts,
+                               valid=callback_data.answer in OUTCOMES)
     if seat is None:
-        return
-    if callback_data.answer not in OUTCOMES:
-        await stale_button(query, texts)
         return
     outcome = Outcome(callback_data.answer)
     if outcome is Outcome.NOT_MET:
@@ -93,11 +92,9 @@ async def comment(message: Message, state: FSMContext, session: AsyncSession, us
 
 async def why_not(query: CallbackQuery, callback_data: NoReasonCb, bot: Bot, session: AsyncSession,
                   user: User, texts: Texts) -> None:
-    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
+    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts,
+                               valid=callback_data.reason in NO_MEETING_REASONS)
     if seat is None:
-        return
-    if callback_data.reason not in NO_MEETING_REASONS:
-        await stale_button(query, texts)
         return
     await checkins.report_not_met(session, seat, NoMeetingReason(callback_data.reason), utcnow())
     await edit_or_send(query, bot, texts("checkin.sorry"))
