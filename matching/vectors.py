@@ -5,8 +5,9 @@ defined in `matching/score.py`) for a whole matrix of pairs or a list of pairs, 
 Same numbers up to floating point: every term (a need's credit, the interest, format, city, time-zone and
 language parts, the repeat cost) is computed with the same IEEE operations as the definition, but the terms
 are added in another order, so a weight may differ from `Rules.weight` by the rounding of those additions:
-at most 2·γ(m)·T, where m is the number of terms (the need phrases of both members plus ten), T the sum of
-their absolute values and γ(m) = m·u / (1 − m·u) with u = 2⁻⁵³ (`rounding_bound`).
+at most 2·γ(m)·T, where m counts the rounded operations (two per need phrase of either member — its credit,
+times how often it is stated — plus ten), T bounds the sum of the terms' absolute values and
+γ(m) = m·u / (1 − m·u) with u = 2⁻⁵³ (`rounding_bound` in tests/matching/test_score.py).
 
 The score splits into parts that vectorise: shared interests and shared languages are bit counts over
 packed bitmasks; give ↔ need is a sparse product of "what my offer is worth to each need phrase" with "which
