@@ -77,7 +77,7 @@ from bot.db.models import (
     User,
 )
 from bot.presentation import callbacks
-from bot.presentation.texts import LANGUAGES, Texts
+from bot.presentation.texts import LANGUAGES, Texts, catalog
 from tests.support.factories import ADMIN_TELEGRAM_ID, FIRST_MEMBER, community_with_members
 from tests.support.fake_telegram import FakeTelegram, SentMessage, TelegramError, html_to_plain
 from tests.support.updates import BOT_USER, TgUser, UpdateFactory, group_chat, private_chat, utf16_len
@@ -97,7 +97,7 @@ REPLY_METHODS = frozenset({
     "SendMessage", "EditMessageText", "EditMessageReplyMarkup", "AnswerCallbackQuery", "SendPhoto", "SendDocument",
     "CopyMessage",
 })
-ERROR_REPLIES = tuple(Texts(language)("error.generic") for language in LANGUAGES)
+ERROR_REPLIES = tuple(text for language in LANGUAGES if (text := catalog(language).get("error.generic")))
 START_LINK = re.compile(r"[?&]start(?:group)?=([A-Za-z0-9_-]{1,64})")
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -142,10 +142,9 @@ HINTS = {
     "session.ask_place": "Room 4, Main St 1", "session.ask_group_place": "Room 4 & <b>5</b>, Main St 1",
     "checkin.thanks_comment": "Thanks, it was great!",
 }
-HINT_PREFIXES = tuple(
-    (Texts(language).label(key, **dict.fromkeys(("low", "high", "most", "number", "timezone", "example"), "\x00"))
-     .split("\x00")[0], answer)
-    for language in LANGUAGES for key, answer in HINTS.items()
+HINT_PREFIXES = tuple(  # the prompt's text up to its first placeholder, in each language
+    (catalog(language)[key].split("{")[0], answer)
+    for language in LANGUAGES for key, answer in HINTS.items() if key in catalog(language)
 )
 CODES = ("", "x", "nope", "../../etc", "A" * 64, "A" * 65, "²", "ab cd", "-_-_-_", "0" * 12)
 INT_VALUES = (
