@@ -1,4 +1,5 @@
-"""A reply survives a short Telegram outage: 5xx answers are retried with backoff, a bounded number of times."""
+"""Replies reach people: through a short Telegram outage (5xx answers are retried with backoff, a bounded
+number of times) and whatever their Telegram name holds."""
 
 from __future__ import annotations
 
@@ -11,4 +12,10 @@ async def test_a_reply_is_retried_through_server_errors(person: PersonFactory, t
     alice = person(5, "Alice", username="alice")
     tg.fail("sendMessage", chat_id=5, error_code=502, times=2)
     replies = await alice.say("/help")
+    assert replies and replies[-1].text == Texts("en")("help")
+
+
+async def test_a_name_with_control_characters_is_answered(person: PersonFactory) -> None:
+    odd = person(7, "Ni\x00ck\x07", username="nick")
+    replies = await odd.say("/help")
     assert replies and replies[-1].text == Texts("en")("help")

@@ -21,13 +21,18 @@ class Caller:
     language_code: str | None
 
 
+def printable(text: str) -> str:
+    """Telegram names may hold NUL and other control characters, which PostgreSQL text refuses."""
+    return "".join(ch for ch in text if ch.isprintable())
+
+
 async def ensure_user(session: AsyncSession, caller: Caller) -> User:
     user = await session.scalar(select(User).where(User.telegram_id == caller.telegram_id))
     if user is None:
         user = User(
             telegram_id=caller.telegram_id,
             username=caller.username,
-            first_name=caller.full_name[:128],
+            first_name=printable(caller.full_name)[:128],
             language=pick_language(caller.language_code),
             interests=[],
         )
