@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.catalogue import en
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.process import Client, bot_process
 from tests.support.updates import TgUser, UpdateFactory
@@ -30,30 +31,32 @@ async def test_join_from_group_button_with_a_restart_mid_questionnaire(
         assert tg.commands, "commands are registered"
         mark = tg.mark()
         tg.push_update(updates.my_chat_member(olga, GROUP, "Product Guild"))
-        welcome = await tg.wait_for_message(GROUP, contains="Product Guild", after=mark, timeout=20)
+        welcome = await tg.wait_for_message(GROUP, contains=en.text("group.welcome", community="Product Guild"),
+                                            after=mark, timeout=20)
         (_, url), = welcome.buttons
         assert url is not None
         code = url.split("start=")[1]
 
-        await alice.say(f"/start {code}", contains="Question 1 of 8")
-        await alice.press("Keep “Alice Smith”", contains="Who are you")
-        await alice.say("Product manager in fintech, ex-founder.", contains="Pick your interests")
+        await alice.say(f"/start {code}", contains=en.text("q.progress", number=1, total=8))
+        await alice.press(en.label("q.name.keep", name="Alice Smith"), contains=en.text("q.about", low=10, high=500))
+        await alice.say("Product manager in fintech, ex-founder.", contains=en.text("q.interests", most=10))
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0
 
     async with bot_process(tg, database_url, tmp_path):
-        alice.tap("product")  # the questionnaire resumes: the same interests keyboard is edited
-        await tg.wait_for_edit(2, contains=None, timeout=20)
-        assert "✅ product" in tg.last_keyboard_message(2).button_texts  # type: ignore[union-attr]
-        await alice.press("Done ➡️", contains="How can you help others")
-        await alice.say("Roadmaps and user research", contains="What are you looking for")
-        await alice.say("Fintech founders", contains="How would you like to meet")
-        await alice.press("💻 Online", contains="time zone")
-        await alice.say("Europe/Berlin", contains="This is how your partners will see you")
-        await alice.press("✅ Confirm", contains="you are in Product Guild")
-        card = await alice.say("/profile", contains="Tap a field")
-        for expected in ("Alice Smith", "Product manager in fintech", "product", "Roadmaps and user research",
-                         "Fintech founders", "online", "Europe/Berlin", "@alice"):
+        alice.tap(en.label("tag.product"))  # the questionnaire resumes: the same interests keyboard is edited
+        await tg.wait_for_edit(2, contains=None, timeout=60)  # includes the new process's start-up, like above
+        assert f"✅ {en.label('tag.product')}" in tg.last_keyboard_message(2).button_texts  # type: ignore[union-attr]
+        await alice.press(en.label("q.interests.done"), contains=en.text("q.offers", high=300))
+        await alice.say("Roadmaps and user research", contains=en.text("q.needs", high=300))
+        await alice.say("Fintech founders", contains=en.text("q.format"))
+        await alice.press(en.label("q.format.online"), contains=en.text("q.timezone"))
+        await alice.say("Europe/Berlin", contains=en.text("preview.title"))
+        await alice.press(en.label("preview.confirm"), contains=en.text("profile.saved_for", community="Product Guild"))
+        card = await alice.say("/profile", contains=en.text("profile.edit_hint"))
+        for expected in ("Alice Smith", "Product manager in fintech", en.text("tag.product"),
+                         "Roadmaps and user research", "Fintech founders", en.text("format.online"), "Europe/Berlin",
+                         en.text("card.contact_username", username="alice")):
             assert expected in card.plain_text
 
 
