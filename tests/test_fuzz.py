@@ -26,10 +26,10 @@ UPDATES_PER_SEED = int(os.environ.get("COFFEE_FUZZ_UPDATES", "500"))
 CROWD = 20
 OPEN_BUGS = (
     "ids out of the integer range in callback data raise (OverflowError on SQLite, DataError on PostgreSQL) and "
-    "the callback is never answered; int() of Unicode digits such as '²' in button values; a second press on "
-    "'use as is' or an old interests keyboard ('message is not modified'); anonymous admins and channels in "
-    "groups (TypeError: missing 'user'); NUL characters break PostgreSQL writes (a name with NUL locks the person "
-    "out); two simultaneous first updates of one person (duplicate users.telegram_id)"
+    "the callback is never answered; int() of Unicode digits such as '²' in questionnaire button values; a second "
+    "press on 'use as is' or on an older interests keyboard ('message is not modified'); NUL characters in a "
+    "profile answer or community name break PostgreSQL writes; two simultaneous first updates of one person in "
+    "two chats (duplicate users.telegram_id)"
 )
 fuzz_opt_in = pytest.mark.skipif(os.environ.get("COFFEE_FUZZ") != "1",
                                  reason=f"opt-in with COFFEE_FUZZ=1 until issue 14's bugs are fixed: {OPEN_BUGS}")
