@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Block, Membership, MembershipStatus, OutboxMessage, OutboxStatus, Round
+from tests.support.catalogue import en
 from tests.support.databases import is_postgres
 from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
@@ -20,10 +21,11 @@ from tests.support.updates import TgUser, UpdateFactory
 
 pytestmark = pytest.mark.e2e
 FAST_LEASE = {"DELIVERY_LEASE_SECONDS": "9", "DELIVERY_RATE": "25"}
+INTRO = en.like("intro")
 
 
 def intro_counts(tg: FakeTelegram, chats: list[int]) -> Counter[int]:
-    return Counter(m.chat_id for chat in chats for m in tg.messages(chat) if "Why you two" in m.plain_text)
+    return Counter(m.chat_id for chat in chats for m in tg.messages(chat) if INTRO.fullmatch(m.plain_text))
 
 
 async def test_round_on_start_survives_kill_9_mid_delivery(
@@ -77,25 +79,30 @@ async def test_blocked_partner_and_checkin_with_block_in_a_real_process(
 ) -> None:
     seeded = await community_with_members(sessionmaker, 4)
     tg.block(seeded.member_telegram_ids[3])  # this member blocked the bot before the round
+    unreachable = en.text("blocked.partner_unreachable", name="Member3")
     updates = UpdateFactory()
-    admin = Client(tg, updates, TgUser(ADMIN_TELEGRAM_ID, "Olga"))
+    admin = TgUser(ADMIN_TELEGRAM_ID, "Olga")
     async with bot_process(tg, database_url, tmp_path, **FAST_LEASE):
         stranded = await tg.wait_for(lambda: next(
             (chat for chat in seeded.member_telegram_ids[:3]
-             if any("can't be reached through the bot" in m.plain_text for m in tg.messages(chat))), None),
+             if any(unreachable in m.plain_text for m in tg.messages(chat))), None),
             timeout=60)
-        await admin.say("/checkin", contains="Check-in sent to")
+        mark = tg.mark()
+        tg.push_update(updates.message(admin, "/checkin"))
+        sent = await tg.wait_for_message(ADMIN_TELEGRAM_ID, after=mark, timeout=20)
+        assert en.like("checkin_now.done").fullmatch(sent.plain_text), sent.plain_text
         others = [chat for chat in seeded.member_telegram_ids[:3] if chat != stranded]
         member = Client(tg, updates, TgUser(others[0], f"Member{others[0] - 1000}", username=f"user{others[0]}"))
-        await tg.wait_for(lambda: any("Did you meet" in m.plain_text for m in tg.messages(member.user.id)),
-                          timeout=30)
-        partner_name = next(text for text in tg.last_keyboard_message(member.user.id).button_texts  # type: ignore[union-attr]
-                            if text.startswith("🚫"))
-        member.tap(partner_name)
-        await tg.wait_for_call("answerCallbackQuery", lambda c: "won't be matched" in str(c.params.get("text")),
+        await tg.wait_for(lambda: any(en.like("checkin.question").search(m.plain_text)
+                                      for m in tg.messages(member.user.id)), timeout=30)
+        block = next(found for text in tg.last_keyboard_message(member.user.id).button_texts  # type: ignore[union-attr]
+                     if (found := en.like("checkin.block").fullmatch(text)))
+        member.tap(block.string)
+        blocked = en.label("checkin.blocked", name=block["name"])
+        await tg.wait_for_call("answerCallbackQuery", lambda c: c.params.get("text") == blocked, timeout=30)
+        mark = member.tap(en.label("checkin.met"))
+        await tg.wait_for_edit(member.user.id, contains=en.text("checkin.rate", names=block["name"]), after=mark,
                                timeout=30)
-        member.tap("✅ Yes, we met")
-        await tg.wait_for_edit(member.user.id, contains="How was your meeting", timeout=30)
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Block)) == 1
         paused = await session.scalar(select(func.count()).select_from(Membership)
