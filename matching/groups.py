@@ -140,7 +140,7 @@ class SessionCosts:
             rounds = {meeting.round for meeting in instance.history}
             # pairs of round r met at round r or later: each weighs at least this round's weight
             bound = max(_round_bound(instance, size, r) * (REPEAT + RECENT // max(1, now - r)) for r in rounds)
-        holders = [len(h) for h in _holders(self.member_tags, len(self.tags))]
+        holders = Counter(b for tags in self.member_tags for b in tags).values()  # people per tag
         if self.a > 0:
             bound += sum(_even_split_pairs(m, k) for m in holders)
         else:
@@ -161,14 +161,6 @@ class SessionCosts:
         np.fill_diagonal(pair, 0)
         priority = np.array([len(self.member_tags[p]) for p in members.tolist()], dtype=np.int64)
         return Costs(pair, conflict, priority, self.bound if m == self.n else None)
-
-
-def _holders(member_tags: list[list[int]], tags: int) -> list[list[int]]:
-    out: list[list[int]] = [[] for _ in range(tags)]
-    for p, ts in enumerate(member_tags):
-        for b in ts:
-            out[b].append(p)
-    return out
 
 
 def _round_bound(instance: Instance, size: int, r: int) -> int:
