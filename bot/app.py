@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -83,16 +84,22 @@ def create_dispatcher(
 
 
 async def on_error(event: ErrorEvent, texts: Texts | None = None) -> bool:
-    """Log the failure and tell the person something went wrong instead of going silent."""
+    """Log the failure, answer a pressed button (so its spinner stops) and tell the person something went
+    wrong instead of going silent."""
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
-    chat = event.update.event  # message or callback query
-    target = getattr(chat, "chat", None) or getattr(getattr(chat, "message", None), "chat", None)
+    query = event.update.callback_query
+    if query is not None:
+        with contextlib.suppress(Exception):  # the error path must not raise again (it may be answered already)
+            await query.answer()
+    message = event.update.message
+    person = query.from_user.id if query is not None else (
+        message.chat.id if message is not None and message.chat.type == "private" else None)
     bot = event.update.bot
-    if target is not None and bot is not None and texts is not None and target.type == "private":
+    if person is not None and bot is not None and texts is not None:
         try:
-            await bot.send_message(target.id, texts("error.generic"))
+            await bot.send_message(person, texts("error.generic"))
         except Exception:  # the error path must not raise again
-            log.warning("could not report the error to chat %s", target.id)
+            log.warning("could not report the error to chat %s", person)
     return True
 
 

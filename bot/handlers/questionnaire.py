@@ -18,7 +18,7 @@ from bot.db.models import Community, MeetingFormat, User
 from bot.domain import profile
 from bot.domain.draft import ProfileDraft, valid_fields
 from bot.domain.profile import Step
-from bot.handlers.replies import stale_button
+from bot.handlers.replies import replace_buttons, stale_button
 from bot.presentation import keyboards
 from bot.presentation.callbacks import ProfileEditCb, QuestionCb
 from bot.presentation.render import profile_card
@@ -276,7 +276,7 @@ async def keep_name(query: CallbackQuery, value: str, bot: Bot, state: FSMContex
 async def toggle_tag(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
                      session: AsyncSession, user: User, texts: Texts) -> None:
     now = await progress(state)
-    if not value.isdigit() or int(value) >= len(now.tags):
+    if not (value.isascii() and value.isdigit()) or int(value) >= len(now.tags):
         await stale_button(query, texts)
         return
     tag, chosen = now.tags[int(value)], list(now.draft.interests)
@@ -289,8 +289,7 @@ async def toggle_tag(query: CallbackQuery, value: str, bot: Bot, state: FSMConte
         chosen.append(tag)
     await state.update_data(draft=replace(now.draft, interests=tuple(chosen)).to_storage())
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=keyboards.interests(texts, now.tags, chosen))
+    await replace_buttons(query, keyboards.interests(texts, now.tags, chosen))
 
 
 async def interests_done(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
@@ -315,7 +314,8 @@ async def choose_format(query: CallbackQuery, value: str, bot: Bot, state: FSMCo
 
 async def choose_offset(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
                         session: AsyncSession, user: User, texts: Texts) -> None:
-    minutes = int(value) if value.lstrip("-").isdigit() else None
+    digits = value.removeprefix("-")
+    minutes = int(value) if digits.isascii() and digits.isdigit() else None
     if minutes not in profile.OFFSET_CHOICES:
         await stale_button(query, texts)
         return
@@ -349,8 +349,7 @@ async def confirm(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
         return
     await profiles.save_profile(session, user, now.draft)
     await state.clear()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await replace_buttons(query, None)
     name = now.community_name
     saved = texts("profile.saved_for", community=name) if name else texts("profile.saved")
     await bot.send_message(user.telegram_id or 0, saved)

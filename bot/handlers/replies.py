@@ -29,3 +29,13 @@ async def edit_or_send(
 async def stale_button(query: CallbackQuery, texts: Texts) -> None:
     """The button belongs to something that has changed or is not the presser's: say so, change nothing."""
     await query.answer(texts("button.stale"), show_alert=True)
+
+
+async def replace_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | None) -> None:
+    """Show new buttons (or none) on the pressed message; a press that changes nothing is not an error."""
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_reply_markup(reply_markup=markup)
+        except TelegramBadRequest as error:
+            if "message is not modified" not in error.message:
+                raise

@@ -16,7 +16,7 @@ from bot.db.base import utcnow
 from bot.db.models import Community, MeetingFormat, User
 from bot.domain.rights import GroupAdminCheck
 from bot.handlers.admin_access import community_for_button, with_community
-from bot.handlers.replies import edit_or_send, stale_button
+from bot.handlers.replies import edit_or_send, replace_buttons, stale_button
 from bot.presentation import keyboards, render
 from bot.presentation.callbacks import FormGroupsCb, GroupPlaceCb, RsvpCb, SessionConnectCb, SessionRateCb, WizardCb
 from bot.presentation.texts import Texts
@@ -266,9 +266,8 @@ async def connected(query: CallbackQuery, callback_data: SessionConnectCb, bot: 
         await stale_button(query, texts)
         return
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=keyboards.session_connections(
-            texts, callback_data.group_id, seat.others, seat.connected))
+    await replace_buttons(query, keyboards.session_connections(texts, callback_data.group_id, seat.others,
+                                                               seat.connected))
 
 
 def setup() -> Router:

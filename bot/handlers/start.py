@@ -12,7 +12,7 @@ from bot.db.models import Community, User
 from bot.domain import profile as profile_values
 from bot.domain.membership import JoinOutcome
 from bot.handlers import questionnaire
-from bot.handlers.replies import stale_button
+from bot.handlers.replies import replace_buttons, stale_button
 from bot.presentation import keyboards
 from bot.presentation.callbacks import JoinCb
 from bot.presentation.render import membership_line, profile_card
@@ -74,8 +74,7 @@ async def existing_profile_choice(query: CallbackQuery, callback_data: JoinCb, b
         await stale_button(query, texts)
         return
     await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await replace_buttons(query, None)
     if callback_data.action == "asis":
         await bot.send_message(user.telegram_id or 0, texts("profile.saved_for", community=community.name))
         return
