@@ -1,4 +1,4 @@
-"""Conversion between the JSON shapes of the CLI (also used by the bot) and the dataclasses."""
+"""Conversion between the JSON shapes of the CLI and the dataclasses, with a one-line InputError for every bad input."""
 
 from __future__ import annotations
 
