@@ -6,12 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import notifications
-from bot.db.models import Block, MeetingFormat, Membership, MembershipStatus, OutboxMessage, RoundLeftOut, User
+from bot.db.models import Block, Membership, MembershipStatus, OutboxMessage, RoundLeftOut, User
 from bot.outbox import queue
 from bot.services.checkins import Seat, seat_of
-from bot.services.rounds import add_match
+from bot.services.rounds import add_match, engine_member
 from matching import Match as EngineMatch
-from matching import Reasons
+from matching import Reasons, may_meet
 
 
 async def on_blocked(session: AsyncSession, message: OutboxMessage) -> None:
@@ -40,9 +40,8 @@ WAITING = "waiting_for_partner"
 
 
 def can_meet(one: User, other: User) -> bool:
-    in_person_only = MeetingFormat.OFFLINE
-    both_offline = one.meeting_format is in_person_only and other.meeting_format is in_person_only
-    return not (both_offline and (one.city or "").casefold() != (other.city or "").casefold())
+    """The engine's own hard rule (format and city), so a replacement partner is one a round could pick."""
+    return may_meet(engine_member(one), engine_member(other))
 
 
 async def _blocked_either_way(session: AsyncSession, one: int, other: int) -> bool:
