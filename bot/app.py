@@ -23,11 +23,11 @@ from bot.handlers import (
     admin_rounds,
     fallback,
     groups,
+    meetups,
     membership,
     personal_data,
     questionnaire,
     rounds,
-    sessions,
     start,
 )
 from bot.middlewares import DbSessionMiddleware, UserMiddleware
@@ -76,7 +76,7 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(UserMiddleware())
     # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
-        sessions.setup(), questionnaire.setup(), start.setup(), membership.setup(), rounds.setup(), admin.setup(),
+        meetups.setup(), questionnaire.setup(), start.setup(), membership.setup(), rounds.setup(), admin.setup(),
         admin_rounds.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
     )
     dispatcher.errors.register(on_error)

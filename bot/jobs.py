@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
 from bot.db.models import Community
-from bot.services import checkins, rounds, sessions
+from bot.services import checkins, meetups, rounds
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Jobs:
             sent = await checkins.send_due_reminders(session, now)
             sent += await checkins.send_due_checkins(session, now)
             sent += await checkins.send_due_follow_ups(session, now)
-            sent += await sessions.send_due_session_checkins(session, now)
-            for due in await sessions.sessions_due(session, now):
-                formed = await sessions.form_session_groups(session, due)
+            sent += await meetups.send_due_meetup_checkins(session, now)
+            for due in await meetups.meetups_due(session, now):
+                formed = await meetups.form_meetup_groups(session, due)
                 sent += formed.participants if formed else 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.db.models import Community, GroupSession, SessionGroup, User
+from bot.db.models import Community, Meetup, MeetupGroup, User
 from bot.outbox import outbox_values
 from bot.presentation import keyboards, render
 from bot.presentation.texts import DEFAULT_LANGUAGE, Texts
@@ -58,31 +58,32 @@ def partner_unreachable(person: User, unreachable: User, match_id: int) -> Row:
                reply_markup=keyboards.replacement(texts, match_id), match_id=match_id)
 
 
-def meetup_invitation(person: User, gs: GroupSession, community: Community) -> Row:
+def meetup_invitation(person: User, meetup: Meetup, community: Community) -> Row:
     texts = Texts(person.language)
-    return _to(person, "session_invite", render.session_invitation(texts, gs, community),
-               reply_markup=keyboards.rsvp(texts, gs.id))
+    return _to(person, "meetup_invite", render.meetup_invitation(texts, meetup, community),
+               reply_markup=keyboards.rsvp(texts, meetup.id))
 
 
-def meetup_invitation_in_group(chat_id: int, gs: GroupSession, community: Community) -> Row:
+def meetup_invitation_in_group(chat_id: int, meetup: Meetup, community: Community) -> Row:
     texts = Texts(DEFAULT_LANGUAGE)
-    return outbox_values(chat_id=chat_id, kind="session_invite_group", reply_markup=keyboards.rsvp(texts, gs.id),
-                         text=render.session_invitation(texts, gs, community))
+    return outbox_values(chat_id=chat_id, kind="meetup_invite_group", reply_markup=keyboards.rsvp(texts, meetup.id),
+                         text=render.meetup_invitation(texts, meetup, community))
 
 
-def rosters(person: User, gs: GroupSession, community: Community, group: SessionGroup, members: list[User]
+def rosters(person: User, meetup: Meetup, community: Community, group: MeetupGroup, members: list[User]
             ) -> list[Row]:
-    parts = render.roster_messages(Texts(person.language), gs, community, group.number, members, MESSAGE_LIMIT,
+    parts = render.roster_messages(Texts(person.language), meetup, community, group.number, members, MESSAGE_LIMIT,
                                    group.place)
     return [_to(person, "roster", part) for part in parts]
 
 
-def meetup_checkin(person: User, gs: GroupSession, group_id: int) -> Row:
+def meetup_checkin(person: User, meetup: Meetup, group_id: int) -> Row:
     texts = Texts(person.language)
-    return _to(person, "session_checkin", texts("session.checkin", title=gs.title),
-               reply_markup=keyboards.session_rating(group_id))
+    return _to(person, "meetup_checkin", texts("meetup.checkin", title=meetup.title),
+               reply_markup=keyboards.meetup_rating(group_id))
 
 
-def group_place(person: User, gs: GroupSession, group: SessionGroup, place: str) -> Row:
+def group_place(person: User, meetup: Meetup, group: MeetupGroup, place: str) -> Row:
     texts = Texts(person.language)
-    return _to(person, "group_place", texts("session.place_update", title=gs.title, number=group.number, place=place))
+    return _to(person, "group_place",
+               texts("meetup.place_update", title=meetup.title, number=group.number, place=place))

@@ -30,7 +30,7 @@ SAME_IN_ALL_LANGUAGES = {
     "card.contact_none",
     "card.name_only",
     "network.line",
-    "session.roster_line",
+    "meetup.roster_line",
     "admin.invite_line",
     "admin.member_line",
     "tag.hr",

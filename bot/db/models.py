@@ -245,15 +245,15 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(String(300))
 
 
-class SessionStatus(enum.StrEnum):
+class MeetupStatus(enum.StrEnum):
     OPEN = "open"
     FORMED = "formed"
 
 
-class GroupSession(Base):
+class Meetup(Base):
     """A ~30-person networking meeting: RSVPs until the deadline, then groups with rosters."""
 
-    __tablename__ = "sessions"
+    __tablename__ = "meetups"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
@@ -261,50 +261,50 @@ class GroupSession(Base):
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
     rsvp_deadline: Mapped[datetime] = mapped_column(UtcDateTime)
     group_size: Mapped[int] = mapped_column(Integer, default=30)
-    meeting_format: Mapped[MeetingFormat] = mapped_column(_enum(MeetingFormat, "session_format"))
+    meeting_format: Mapped[MeetingFormat] = mapped_column(_enum(MeetingFormat, "meetup_format"))
     place: Mapped[str | None] = mapped_column(String(300))
     by_interest: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus, "session_status"), default=SessionStatus.OPEN)
+    status: Mapped[MeetupStatus] = mapped_column(_enum(MeetupStatus, "meetup_status"), default=MeetupStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     checkin_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     community: Mapped[Community] = relationship()
 
 
-class SessionRsvp(Base):
-    __tablename__ = "session_rsvps"
+class MeetupRsvp(Base):
+    __tablename__ = "meetup_rsvps"
 
-    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    meetup_id: Mapped[int] = mapped_column(ForeignKey("meetups.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     coming: Mapped[bool] = mapped_column(Boolean)
     answered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-class SessionGroup(Base):
-    __tablename__ = "session_groups"
-    __table_args__ = (UniqueConstraint("session_id", "number"),)
+class MeetupGroup(Base):
+    __tablename__ = "meetup_groups"
+    __table_args__ = (UniqueConstraint("meetup_id", "number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    meetup_id: Mapped[int] = mapped_column(ForeignKey("meetups.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     place: Mapped[str | None] = mapped_column(String(300))  # overrides the session's place for this group
-    members: Mapped[list[SessionGroupMember]] = relationship(order_by="SessionGroupMember.user_id")
+    members: Mapped[list[MeetupGroupMember]] = relationship(order_by="MeetupGroupMember.user_id")
 
 
-class SessionGroupMember(Base):
-    __tablename__ = "session_group_members"
+class MeetupGroupMember(Base):
+    __tablename__ = "meetup_group_members"
 
-    group_id: Mapped[int] = mapped_column(ForeignKey("session_groups.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("meetup_groups.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     rating: Mapped[int | None] = mapped_column(Integer)
     user: Mapped[User] = relationship()
 
 
-class SessionConnection(Base):
+class MeetupConnection(Base):
     """After a session: "I connected with this person" (feeds /network)."""
 
-    __tablename__ = "session_connections"
+    __tablename__ = "meetup_connections"
 
-    group_id: Mapped[int] = mapped_column(ForeignKey("session_groups.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("meetup_groups.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     other_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

@@ -97,7 +97,7 @@ class ScheduleCb(CallbackData, prefix="sc"):
 
 
 class RsvpCb(CallbackData, prefix="sv"):
-    session_id: int
+    meetup_id: int
     coming: bool
 
 
@@ -109,15 +109,15 @@ class WizardCb(CallbackData, prefix="sw"):
 
 
 class FormGroupsCb(CallbackData, prefix="fg"):
-    session_id: int
+    meetup_id: int
 
 
-class SessionRateCb(CallbackData, prefix="sr"):
+class MeetupRateCb(CallbackData, prefix="sr"):
     group_id: int
     stars: int
 
 
-class SessionConnectCb(CallbackData, prefix="sk"):
+class MeetupConnectCb(CallbackData, prefix="sk"):
     group_id: int
     other_id: int  # 0: done
 

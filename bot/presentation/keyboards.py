@@ -11,11 +11,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.db.models import (
     Community,
     Frequency,
-    GroupSession,
+    Meetup,
+    MeetupGroup,
     Membership,
     NoMeetingReason,
     Outcome,
-    SessionGroup,
     User,
 )
 from bot.domain.membership import PAUSE_CHOICES
@@ -34,6 +34,8 @@ from bot.presentation.callbacks import (
     LanguageCb,
     LeaveCb,
     MatchNowCb,
+    MeetupConnectCb,
+    MeetupRateCb,
     NoReasonCb,
     PauseCb,
     ProfileEditCb,
@@ -43,8 +45,6 @@ from bot.presentation.callbacks import (
     ResumeCb,
     RsvpCb,
     ScheduleCb,
-    SessionConnectCb,
-    SessionRateCb,
     WizardCb,
 )
 from bot.presentation.render import name_of, round_shape, step_label, tag_label
@@ -229,28 +229,28 @@ def replacement(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def rsvp(texts: Texts, session_id: int) -> InlineKeyboardMarkup:
+def rsvp(texts: Texts, meetup_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=texts("session.yes"), callback_data=RsvpCb(session_id=session_id, coming=True))
-    builder.button(text=texts("session.no"), callback_data=RsvpCb(session_id=session_id, coming=False))
+    builder.button(text=texts("meetup.yes"), callback_data=RsvpCb(meetup_id=meetup_id, coming=True))
+    builder.button(text=texts("meetup.no"), callback_data=RsvpCb(meetup_id=meetup_id, coming=False))
     return builder.as_markup()
 
 
-def session_rating(group_id: int) -> InlineKeyboardMarkup:
-    return star_rating(lambda stars: SessionRateCb(group_id=group_id, stars=stars))
+def meetup_rating(group_id: int) -> InlineKeyboardMarkup:
+    return star_rating(lambda stars: MeetupRateCb(group_id=group_id, stars=stars))
 
 
-def session_connections(
+def meetup_connections(
     texts: Texts, group_id: int, others: Sequence[User], connected: set[int]
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for other in others:
         mark = "✅ " if other.id in connected else ""
-        builder.button(text=f"{mark}{name_of(other)}", callback_data=SessionConnectCb(group_id=group_id,
+        builder.button(text=f"{mark}{name_of(other)}", callback_data=MeetupConnectCb(group_id=group_id,
                                                                                     other_id=other.id))
     builder.adjust(2)
     done = InlineKeyboardBuilder()
-    done.button(text=texts("q.interests.done"), callback_data=SessionConnectCb(group_id=group_id, other_id=0))
+    done.button(text=texts("q.interests.done"), callback_data=MeetupConnectCb(group_id=group_id, other_id=0))
     builder.attach(done)
     return builder.as_markup()
 
@@ -314,10 +314,10 @@ def meetup_wizard_choices(texts: Texts, step: str) -> list[tuple[str, str]]:
     """The buttons of one /session wizard step as (label, value); none for the steps answered by typing."""
     choices: dict[str, list[tuple[str, str]]] = {
         "size": [(str(size), str(size)) for size in MEETUP_SIZES],
-        "format": [(texts("session.online"), "online"), (texts("session.offline"), "offline")],
-        "place": [(texts("session.skip_place"), "")],
-        "deadline": [(texts(f"session.deadline_{hours}"), str(hours)) for hours in MEETUP_NOTICE_HOURS],
-        "mode": [(texts("session.mixed"), "mixed"), (texts("session.by_interest"), "interest")],
+        "format": [(texts("meetup.online"), "online"), (texts("meetup.offline"), "offline")],
+        "place": [(texts("meetup.skip_place"), "")],
+        "deadline": [(texts(f"meetup.deadline_{hours}"), str(hours)) for hours in MEETUP_NOTICE_HOURS],
+        "mode": [(texts("meetup.mixed"), "mixed"), (texts("meetup.by_interest"), "interest")],
     }
     return choices.get(step, [])
 
@@ -331,12 +331,12 @@ def meetup_wizard(texts: Texts, step: str) -> InlineKeyboardMarkup | None:
                 MEETUP_WIZARD_COLUMNS.get(step, 3))
 
 
-def meetups_to_form(meetups: Sequence[GroupSession]) -> InlineKeyboardMarkup:
+def meetups_to_form(meetups: Sequence[Meetup]) -> InlineKeyboardMarkup:
     """/formgroups: one button per open meetup."""
-    return grid((gs.title, FormGroupsCb(session_id=gs.id)) for gs in meetups)
+    return grid((meetup.title, FormGroupsCb(meetup_id=meetup.id)) for meetup in meetups)
 
 
-def group_places(texts: Texts, groups: Sequence[SessionGroup]) -> InlineKeyboardMarkup:
+def group_places(texts: Texts, groups: Sequence[MeetupGroup]) -> InlineKeyboardMarkup:
     """After forming: a "set the place" button per group."""
-    return grid(((texts.label("session.set_place", number=group.number), GroupPlaceCb(group_id=group.id))
+    return grid(((texts.label("meetup.set_place", number=group.number), GroupPlaceCb(group_id=group.id))
                  for group in groups), 3)

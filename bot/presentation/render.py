@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.link import create_tg_link
 
-from bot.db.models import Community, GroupSession, Membership, MembershipStatus, User
+from bot.db.models import Community, Meetup, Membership, MembershipStatus, User
 from bot.domain.profile import Draft, Step, draft_from, offset_name
 from bot.domain.schedule import Schedule
 from bot.presentation.texts import Html, Texts
@@ -145,31 +145,31 @@ def local_time(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-def session_invitation(texts: Texts, gs: GroupSession, community: Community) -> Html:
-    place = gs.place or texts("session.place_later")
-    return texts("session.invitation", community=community.name, title=gs.title,
-                 when=local_time(gs.starts_at, community.timezone), timezone=community.timezone,
-                 format=texts(f"format.{gs.meeting_format.value}"), place=place, size=gs.group_size,
-                 deadline=local_time(gs.rsvp_deadline, community.timezone))
+def meetup_invitation(texts: Texts, meetup: Meetup, community: Community) -> Html:
+    place = meetup.place or texts("meetup.place_later")
+    return texts("meetup.invitation", community=community.name, title=meetup.title,
+                 when=local_time(meetup.starts_at, community.timezone), timezone=community.timezone,
+                 format=texts(f"format.{meetup.meeting_format.value}"), place=place, size=meetup.group_size,
+                 deadline=local_time(meetup.rsvp_deadline, community.timezone))
 
 
 def roster_line(texts: Texts, person: User) -> Html:
     about = (person.about or "").splitlines()[0] if person.about else ""
     about = about if len(about) <= ROSTER_ABOUT else about[: ROSTER_ABOUT - 1] + "…"
-    return texts("session.roster_line", name=name_of(person), about=about,
+    return texts("meetup.roster_line", name=name_of(person), about=about,
                  contact=contact_line(texts, person.username, person.contact, person.telegram_id))
 
 
-def roster_messages(texts: Texts, gs: GroupSession, community: Community, number: int, members: list[User],
+def roster_messages(texts: Texts, meetup: Meetup, community: Community, number: int, members: list[User],
                     limit: int, group_place: str | None = None) -> list[Html]:
     """The group's roster, split into messages that each stay under `limit` characters."""
-    place = group_place or gs.place or texts("session.place_later")
-    header = texts("session.roster_header", title=gs.title, number=number,
-                   when=local_time(gs.starts_at, community.timezone), place=place, count=len(members))
+    place = group_place or meetup.place or texts("meetup.place_later")
+    header = texts("meetup.roster_header", title=meetup.title, number=number,
+                   when=local_time(meetup.starts_at, community.timezone), place=place, count=len(members))
     parts: list[str] = [header]
     for line in (roster_line(texts, person) for person in members):
         if len(parts[-1]) + 1 + len(line) > limit:
-            parts.append(texts("session.roster_continued", number=number))
+            parts.append(texts("meetup.roster_continued", number=number))
         parts[-1] += "\n" + line
     return [Html(part) for part in parts]
 
@@ -187,7 +187,7 @@ def schedule_text(texts: Texts, community: Community, now: datetime) -> Html:
                  shape=round_shape(texts, community.round_group_size))
 
 
-def meetup_with_answer(texts: Texts, gs: GroupSession, coming: bool | None, yes: int) -> Html:
+def meetup_with_answer(texts: Texts, meetup: Meetup, coming: bool | None, yes: int) -> Html:
     """A meetup in /sessions: its invitation, the reader's answer so far and how many said yes."""
-    status = {True: "session.status_yes", False: "session.status_no", None: "session.status_none"}[coming]
-    return Html(f"{session_invitation(texts, gs, gs.community)}\n\n{texts(status, yes=yes)}")
+    status = {True: "meetup.status_yes", False: "meetup.status_no", None: "meetup.status_none"}[coming]
+    return Html(f"{meetup_invitation(texts, meetup, meetup.community)}\n\n{texts(status, yes=yes)}")

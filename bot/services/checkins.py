@@ -13,16 +13,16 @@ from bot import notifications
 from bot.db.models import (
     Block,
     Community,
-    GroupSession,
     Match,
     MatchMember,
+    Meetup,
+    MeetupConnection,
+    MeetupGroup,
     Membership,
     MembershipStatus,
     NoMeetingReason,
     Outcome,
     Round,
-    SessionConnection,
-    SessionGroup,
     User,
 )
 from bot.outbox import queue
@@ -210,15 +210,15 @@ async def network(session: AsyncSession, user: User, limit: int = 30) -> list[Pa
         .order_by(Round.created_at.desc(), Match.id.desc()).limit(limit)
     )
     found = [PastPartner(member.user, name, created) for member, created, name in rows.all()]
-    sessions = await session.execute(
-        select(User, GroupSession.starts_at, Community.name)
-        .join(SessionConnection, SessionConnection.other_user_id == User.id)
-        .join(SessionGroup, SessionGroup.id == SessionConnection.group_id)
-        .join(GroupSession, GroupSession.id == SessionGroup.session_id)
-        .join(Community, Community.id == GroupSession.community_id)
-        .where(SessionConnection.user_id == user.id).limit(limit)
+    at_meetups = await session.execute(
+        select(User, Meetup.starts_at, Community.name)
+        .join(MeetupConnection, MeetupConnection.other_user_id == User.id)
+        .join(MeetupGroup, MeetupGroup.id == MeetupConnection.group_id)
+        .join(Meetup, Meetup.id == MeetupGroup.meetup_id)
+        .join(Community, Community.id == Meetup.community_id)
+        .where(MeetupConnection.user_id == user.id).limit(limit)
     )
-    found += [PastPartner(other, name, starts) for other, starts, name in sessions.all()]
+    found += [PastPartner(other, name, starts) for other, starts, name in at_meetups.all()]
     return sorted(found, key=lambda past: past.met_on, reverse=True)[:limit]
 
 

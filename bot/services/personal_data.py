@@ -14,14 +14,14 @@ from bot.db.models import (
     Community,
     CommunityAdmin,
     FsmRecord,
-    GroupSession,
     Match,
     MatchMember,
+    Meetup,
+    MeetupConnection,
+    MeetupGroupMember,
+    MeetupRsvp,
     Membership,
     OutboxMessage,
-    SessionConnection,
-    SessionGroupMember,
-    SessionRsvp,
     User,
 )
 
@@ -59,12 +59,12 @@ async def personal_data(session: AsyncSession, user: User) -> Record:
         } for seat in seats],
         "blocked_by_you": [b.blocked_user_id for b in await _rows(session, Block, Block.user_id == user.id)],
         "meetup_answers": [{**columns(rsvp, "user_id"), "title": title} for rsvp, title in (await session.execute(
-            select(SessionRsvp, GroupSession.title).join(GroupSession, GroupSession.id == SessionRsvp.session_id)
-            .where(SessionRsvp.user_id == user.id))).tuples()],
+            select(MeetupRsvp, Meetup.title).join(Meetup, Meetup.id == MeetupRsvp.meetup_id)
+            .where(MeetupRsvp.user_id == user.id))).tuples()],
         "meetup_groups": [columns(g, "user_id")
-                          for g in await _rows(session, SessionGroupMember, SessionGroupMember.user_id == user.id)],
+                          for g in await _rows(session, MeetupGroupMember, MeetupGroupMember.user_id == user.id)],
         "meetup_connections": [columns(c, "user_id")
-                               for c in await _rows(session, SessionConnection, SessionConnection.user_id == user.id)],
+                               for c in await _rows(session, MeetupConnection, MeetupConnection.user_id == user.id)],
         "messages": [columns(m, "user_id", "reply_markup", "lease_until")
                      for m in await _rows(session, OutboxMessage, OutboxMessage.user_id == user.id)],
         "questionnaire": [columns(f) for f in await _rows(session, FsmRecord,

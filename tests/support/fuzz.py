@@ -62,18 +62,18 @@ from bot.db.models import (
     Block,
     Community,
     CommunityAdmin,
-    GroupSession,
     Match,
     MatchMember,
+    Meetup,
+    MeetupConnection,
+    MeetupGroup,
+    MeetupGroupMember,
+    MeetupRsvp,
     Membership,
     MembershipStatus,
     OutboxMessage,
     OutboxStatus,
     Round,
-    SessionConnection,
-    SessionGroup,
-    SessionGroupMember,
-    SessionRsvp,
     User,
 )
 from bot.presentation import callbacks
@@ -137,9 +137,9 @@ HINTS = {
     "q.about": "I organise meetups for founders and love helping people find their first hires.",
     "q.offers": "Hiring advice and pitch deck reviews", "q.needs": "A technical co-founder for a side project",
     "q.city": "Berlin", "q.timezone": "Berlin", "q.timezone.unknown": "UTC+3", "q.contact": "alice@example.com",
-    "session.ask_title": "Founders <b>breakfast</b> & co", "session.bad_title": "Founders breakfast",
-    "session.ask_when": "2099-06-01 18:30", "session.bad_when": "2099-06-01 18:30",
-    "session.ask_place": "Room 4, Main St 1", "session.ask_group_place": "Room 4 & <b>5</b>, Main St 1",
+    "meetup.ask_title": "Founders <b>breakfast</b> & co", "meetup.bad_title": "Founders breakfast",
+    "meetup.ask_when": "2099-06-01 18:30", "meetup.bad_when": "2099-06-01 18:30",
+    "meetup.ask_place": "Room 4, Main St 1", "meetup.ask_group_place": "Room 4 & <b>5</b>, Main St 1",
     "checkin.thanks_comment": "Thanks, it was great!",
 }
 HINT_PREFIXES = tuple(  # the prompt's text up to its first placeholder, in each language
@@ -461,7 +461,7 @@ class Fuzz:
         await self.deliver()
         await self.script(admin, "/checkin")
         await self.deliver()
-        for text in ("/session", HINTS["session.ask_title"], HINTS["session.ask_when"]):
+        for text in ("/session", HINTS["meetup.ask_title"], HINTS["meetup.ask_when"]):
             await self.script(admin, text)
         for step in ("size", "format", "place", "deadline", "mode"):
             await self.script_press(admin, f"sw:{step}:")
@@ -990,9 +990,9 @@ async def check_invariants(sessionmaker: async_sessionmaker[AsyncSession]) -> li
             MatchMember.rating.is_not(None), (MatchMember.rating < 1) | (MatchMember.rating > 5)))).all()
         for match_id, user_id, rating in ratings:
             found.append(("a rating outside 1-5", f"match {match_id} user {user_id}: {rating}"))
-        group_ratings = (await session.execute(select(SessionGroupMember.group_id, SessionGroupMember.rating).where(
-            SessionGroupMember.rating.is_not(None),
-            (SessionGroupMember.rating < 1) | (SessionGroupMember.rating > 5)))).all()
+        group_ratings = (await session.execute(select(MeetupGroupMember.group_id, MeetupGroupMember.rating).where(
+            MeetupGroupMember.rating.is_not(None),
+            (MeetupGroupMember.rating < 1) | (MeetupGroupMember.rating > 5)))).all()
         for group_id, rating in group_ratings:
             found.append(("a session rating outside 1-5", f"group {group_id}: {rating}"))
 
@@ -1006,24 +1006,24 @@ async def check_invariants(sessionmaker: async_sessionmaker[AsyncSession]) -> li
                                                          f"reminder {reminder} size {size}"))
 
         in_groups = (await session.execute(
-            select(SessionGroup.session_id, SessionGroupMember.user_id, func.count())
-            .join(SessionGroupMember, SessionGroupMember.group_id == SessionGroup.id)
-            .group_by(SessionGroup.session_id, SessionGroupMember.user_id).having(func.count() > 1))).all()
-        for session_id, user_id, count in in_groups:
-            found.append(("a person in two groups of one session", f"session {session_id} user {user_id}: {count}"))
+            select(MeetupGroup.meetup_id, MeetupGroupMember.user_id, func.count())
+            .join(MeetupGroupMember, MeetupGroupMember.group_id == MeetupGroup.id)
+            .group_by(MeetupGroup.meetup_id, MeetupGroupMember.user_id).having(func.count() > 1))).all()
+        for meetup_id, user_id, count in in_groups:
+            found.append(("a person in two groups of one meetup", f"meetup {meetup_id} user {user_id}: {count}"))
         group_members: dict[int, set[int]] = defaultdict(set)
         for group_id, user_id in (await session.execute(
-                select(SessionGroupMember.group_id, SessionGroupMember.user_id))).all():
+                select(MeetupGroupMember.group_id, MeetupGroupMember.user_id))).all():
             group_members[group_id].add(user_id)
         for group_id, user_id, other in (await session.execute(select(
-                SessionConnection.group_id, SessionConnection.user_id, SessionConnection.other_user_id))).all():
+                MeetupConnection.group_id, MeetupConnection.user_id, MeetupConnection.other_user_id))).all():
             if user_id not in group_members[group_id] or other not in group_members[group_id] or user_id == other:
                 found.append(("a session connection outside the group", f"group {group_id}: {user_id} -> {other}"))
-        rsvps = (await session.execute(select(SessionRsvp.session_id, SessionRsvp.user_id, GroupSession.community_id)
-                                       .join(GroupSession, GroupSession.id == SessionRsvp.session_id))).all()
-        for session_id, user_id, community_id in rsvps:
+        rsvps = (await session.execute(select(MeetupRsvp.meetup_id, MeetupRsvp.user_id, Meetup.community_id)
+                                       .join(Meetup, Meetup.id == MeetupRsvp.meetup_id))).all()
+        for meetup_id, user_id, community_id in rsvps:
             if user_id not in erased and (user_id, community_id) not in status:
-                found.append(("an RSVP from someone outside the community", f"session {session_id} user {user_id}"))
+                found.append(("an RSVP from someone outside the community", f"meetup {meetup_id} user {user_id}"))
     return found
 
 

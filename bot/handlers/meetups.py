@@ -18,10 +18,10 @@ from bot.domain.rights import GroupAdminCheck
 from bot.handlers.admin_access import community_for_button, with_community
 from bot.handlers.replies import edit_or_send, replace_buttons, stale_button
 from bot.presentation import keyboards, render
-from bot.presentation.callbacks import FormGroupsCb, GroupPlaceCb, RsvpCb, SessionConnectCb, SessionRateCb, WizardCb
+from bot.presentation.callbacks import FormGroupsCb, GroupPlaceCb, MeetupConnectCb, MeetupRateCb, RsvpCb, WizardCb
 from bot.presentation.texts import Texts
-from bot.services import communities, sessions
-from bot.services.sessions import NewSession, RsvpOutcome
+from bot.services import communities, meetups
+from bot.services.meetups import NewMeetup, RsvpOutcome
 
 TITLE_LIMIT = 100
 PLACE_LIMIT = 300
@@ -32,7 +32,7 @@ class GroupPlace(StatesGroup):
     waiting = State()
 
 
-class SessionWizard(StatesGroup):
+class MeetupWizard(StatesGroup):
     title = State()
     when = State()
     size = State()
@@ -42,17 +42,17 @@ class SessionWizard(StatesGroup):
     mode = State()
 
 
-BUTTON_STEPS = {"size": SessionWizard.size, "format": SessionWizard.format, "place": SessionWizard.place,
-                "deadline": SessionWizard.deadline, "mode": SessionWizard.mode}  # a button's step → its state
-FOLLOWING = {"size": SessionWizard.format, "format": SessionWizard.place, "place": SessionWizard.deadline,
-             "deadline": SessionWizard.mode}
+BUTTON_STEPS = {"size": MeetupWizard.size, "format": MeetupWizard.format, "place": MeetupWizard.place,
+                "deadline": MeetupWizard.deadline, "mode": MeetupWizard.mode}  # a button's step → its state
+FOLLOWING = {"size": MeetupWizard.format, "format": MeetupWizard.place, "place": MeetupWizard.deadline,
+             "deadline": MeetupWizard.mode}
 
 
 async def ask(bot: Bot, chat_id: int, state: FSMContext, texts: Texts, step: State) -> None:
     await state.set_state(step)
     data = await state.get_data()
     name = (step.state or "").split(":")[-1]
-    await bot.send_message(chat_id, texts(f"session.ask_{name}", timezone=data.get("timezone", "UTC"),
+    await bot.send_message(chat_id, texts(f"meetup.ask_{name}", timezone=data.get("timezone", "UTC"),
                                           example=data.get("example", "")),
                            reply_markup=keyboards.meetup_wizard(texts, name))
 
@@ -65,12 +65,12 @@ def valid(texts: Texts, step: str, value: str) -> bool:
 async def begin_wizard(bot: Bot, chat_id: int, state: FSMContext, texts: Texts, community: Community) -> None:
     example = (utcnow() + timedelta(days=7)).astimezone(ZoneInfo(community.timezone)).strftime("%Y-%m-%d 18:30")
     await state.set_data({"community_id": community.id, "timezone": community.timezone, "example": example})
-    await ask(bot, chat_id, state, texts, SessionWizard.title)
+    await ask(bot, chat_id, state, texts, MeetupWizard.title)
 
 
 async def cancel_wizard(message: Message, state: FSMContext, texts: Texts) -> None:
     await state.clear()
-    await message.answer(texts("session.cancelled"))
+    await message.answer(texts("meetup.cancelled"))
 
 
 async def new_meetup(message: Message, bot: Bot, state: FSMContext, session: AsyncSession, user: User,
@@ -83,16 +83,16 @@ async def new_meetup(message: Message, bot: Bot, state: FSMContext, session: Asy
 
 
 async def command_mid_way(message: Message, texts: Texts) -> None:
-    await message.answer(texts("session.command_mid_way"))
+    await message.answer(texts("meetup.command_mid_way"))
 
 
 async def wizard_title(message: Message, bot: Bot, state: FSMContext, texts: Texts) -> None:
     text = " ".join((message.text or "").split())
     if not text or len(text) > TITLE_LIMIT:
-        await message.answer(texts("session.bad_title", high=TITLE_LIMIT))
+        await message.answer(texts("meetup.bad_title", high=TITLE_LIMIT))
         return
     await state.update_data(title=text)
-    await ask(bot, message.chat.id, state, texts, SessionWizard.when)
+    await ask(bot, message.chat.id, state, texts, MeetupWizard.when)
 
 
 async def wizard_when(message: Message, bot: Bot, state: FSMContext, texts: Texts) -> None:
@@ -100,14 +100,14 @@ async def wizard_when(message: Message, bot: Bot, state: FSMContext, texts: Text
     try:
         local = datetime.strptime(" ".join((message.text or "").split()), WHEN_FORMAT)
     except ValueError:
-        await message.answer(texts("session.bad_when", example=data["example"]))
+        await message.answer(texts("meetup.bad_when", example=data["example"]))
         return
     starts_at = local.replace(tzinfo=ZoneInfo(data["timezone"]))
     if starts_at <= utcnow():
-        await message.answer(texts("session.past_when"))
+        await message.answer(texts("meetup.past_when"))
         return
     await state.update_data(starts_at=starts_at.isoformat())
-    await ask(bot, message.chat.id, state, texts, SessionWizard.size)
+    await ask(bot, message.chat.id, state, texts, MeetupWizard.size)
 
 
 async def wizard_place(message: Message, bot: Bot, state: FSMContext, texts: Texts) -> None:
@@ -116,11 +116,11 @@ async def wizard_place(message: Message, bot: Bot, state: FSMContext, texts: Tex
         await message.answer(texts("q.error.too_long", length=len(text), high=PLACE_LIMIT))
         return
     await state.update_data(place=text or None)
-    await ask(bot, message.chat.id, state, texts, SessionWizard.deadline)
+    await ask(bot, message.chat.id, state, texts, MeetupWizard.deadline)
 
 
 async def wizard_other_input(message: Message, texts: Texts) -> None:
-    await message.answer(texts("session.use_answer"))
+    await message.answer(texts("meetup.use_answer"))
 
 
 async def wizard_pressed(query: CallbackQuery, callback_data: WizardCb, bot: Bot, state: FSMContext,
@@ -156,29 +156,29 @@ async def finish(query: CallbackQuery, bot: Bot, state: FSMContext, session: Asy
     deadline = starts_at - timedelta(hours=int(data["deadline"]))
     if deadline <= utcnow():
         deadline = starts_at - (starts_at - utcnow()) / 2  # too close for the chosen notice: halfway from now
-    created = await sessions.create_session(session, community, NewSession(
+    created = await meetups.create_meetup(session, community, NewMeetup(
         title=data["title"], starts_at=starts_at, rsvp_deadline=deadline, group_size=int(data["size"]),
         meeting_format=MeetingFormat(data["format"]), place=data.get("place"), by_interest=by_interest))
-    await bot.send_message(query.from_user.id, texts("session.created", title=created.title,
+    await bot.send_message(query.from_user.id, texts("meetup.created", title=created.title,
                                                       deadline=render.local_time(deadline, community.timezone)))
 
 
 async def rsvp(query: CallbackQuery, callback_data: RsvpCb, session: AsyncSession, user: User,
                texts: Texts) -> None:
-    gs = await sessions.meetup(session, callback_data.session_id)
-    if gs is None:
+    meetup = await meetups.by_id(session, callback_data.meetup_id)
+    if meetup is None:
         await stale_button(query, texts)
         return
-    outcome = await sessions.answer_rsvp(session, user, gs, callback_data.coming, utcnow())
-    key = ("session.rsvp_yes" if callback_data.coming else "session.rsvp_no") \
-        if outcome is RsvpOutcome.SAVED else f"session.rsvp_{outcome.value}"
-    await query.answer(texts.label(key, title=gs.title), show_alert=True)
+    outcome = await meetups.answer_rsvp(session, user, meetup, callback_data.coming, utcnow())
+    key = ("meetup.rsvp_yes" if callback_data.coming else "meetup.rsvp_no") \
+        if outcome is RsvpOutcome.SAVED else f"meetup.rsvp_{outcome.value}"
+    await query.answer(texts.label(key, title=meetup.title), show_alert=True)
 
 
 async def upcoming(message: Message, session: AsyncSession, user: User, texts: Texts) -> None:
-    found = await sessions.upcoming_for(session, user, utcnow())
+    found = await meetups.upcoming_for(session, user, utcnow())
     if not found:
-        await message.answer(texts("session.none_upcoming"))
+        await message.answer(texts("meetup.none_upcoming"))
         return
     for item in found:
         await message.answer(render.meetup_with_answer(texts, item.session, item.coming, item.yes),
@@ -188,50 +188,50 @@ async def upcoming(message: Message, session: AsyncSession, user: User, texts: T
 async def form_groups(message: Message, session: AsyncSession, user: User, texts: Texts,
                       group_rights: GroupAdminCheck) -> None:
     administered = await communities.administered_by(session, group_rights, user)
-    open_ones = await sessions.open_sessions(session, [c.id for c in administered])
+    open_ones = await meetups.open_meetups(session, [c.id for c in administered])
     if not open_ones:
-        await message.answer(texts("session.none_open"))
+        await message.answer(texts("meetup.none_open"))
         return
-    await message.answer(texts("session.pick_to_form"), reply_markup=keyboards.meetups_to_form(open_ones))
+    await message.answer(texts("meetup.pick_to_form"), reply_markup=keyboards.meetups_to_form(open_ones))
 
 
 async def form_now(query: CallbackQuery, callback_data: FormGroupsCb, bot: Bot, session: AsyncSession,
                    user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
-    gs = await sessions.meetup(session, callback_data.session_id)
-    if gs is None:
+    meetup = await meetups.by_id(session, callback_data.meetup_id)
+    if meetup is None:
         await stale_button(query, texts)
         return
-    if await community_for_button(query, session, group_rights, user, texts, gs.community_id) is None:
+    if await community_for_button(query, session, group_rights, user, texts, meetup.community_id) is None:
         return
-    formed = await sessions.form_session_groups(session, gs)
+    formed = await meetups.form_meetup_groups(session, meetup)
     if formed is None:
-        await edit_or_send(query, bot, texts("session.already_formed"))
+        await edit_or_send(query, bot, texts("meetup.already_formed"))
         return
-    await edit_or_send(query, bot, texts("session.formed", title=gs.title, groups=formed.groups,
+    await edit_or_send(query, bot, texts("meetup.formed", title=meetup.title, groups=formed.groups,
                                          people=formed.participants, repeats=formed.repeats),
-                       keyboards.group_places(texts, await sessions.groups_of(session, gs.id)))
+                       keyboards.group_places(texts, await meetups.groups_of(session, meetup.id)))
 
 
 async def place_for_group(query: CallbackQuery, callback_data: GroupPlaceCb, bot: Bot, state: FSMContext,
                           session: AsyncSession, user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
-    found = await sessions.group_and_meetup(session, callback_data.group_id)
+    found = await meetups.group_and_meetup(session, callback_data.group_id)
     if found is None:
         await stale_button(query, texts)
         return
-    group, gs = found
-    if await community_for_button(query, session, group_rights, user, texts, gs.community_id) is None:
+    group, meetup = found
+    if await community_for_button(query, session, group_rights, user, texts, meetup.community_id) is None:
         return
     await query.answer()
     await state.set_state(GroupPlace.waiting)
     await state.update_data(place_group_id=group.id)
-    await bot.send_message(query.from_user.id, texts("session.ask_group_place", number=group.number))
+    await bot.send_message(query.from_user.id, texts("meetup.ask_group_place", number=group.number))
 
 
 async def group_place_text(message: Message, state: FSMContext, session: AsyncSession, user: User, texts: Texts,
                            group_rights: GroupAdminCheck) -> None:
     group_id = (await state.get_data()).get("place_group_id")
     await state.clear()
-    found = await sessions.group_and_meetup(session, int(group_id or 0))
+    found = await meetups.group_and_meetup(session, int(group_id or 0))
     if found is None or await communities.administered(session, group_rights, user, found[1].community_id) is None:
         await message.answer(texts("admin.not_admin"))
         return
@@ -239,47 +239,47 @@ async def group_place_text(message: Message, state: FSMContext, session: AsyncSe
     if not place or len(place) > PLACE_LIMIT:
         await message.answer(texts("q.error.too_long", length=len(place), high=PLACE_LIMIT))
         return
-    told = await sessions.set_group_place(session, group, place)
-    await message.answer(texts("session.place_sent", number=group.number, count=told))
+    told = await meetups.set_group_place(session, group, place)
+    await message.answer(texts("meetup.place_sent", number=group.number, count=told))
 
 
-async def rated(query: CallbackQuery, callback_data: SessionRateCb, bot: Bot, session: AsyncSession,
+async def rated(query: CallbackQuery, callback_data: MeetupRateCb, bot: Bot, session: AsyncSession,
                 user: User, texts: Texts) -> None:
-    seat = await sessions.group_seat(session, user, callback_data.group_id)
-    if seat is None or not await sessions.rate_session(session, seat, callback_data.stars):
+    seat = await meetups.group_seat(session, user, callback_data.group_id)
+    if seat is None or not await meetups.rate_meetup(session, seat, callback_data.stars):
         await stale_button(query, texts)
         return
-    await edit_or_send(query, bot, texts("session.connect_prompt"),
-                       keyboards.session_connections(texts, callback_data.group_id, seat.others, seat.connected))
+    await edit_or_send(query, bot, texts("meetup.connect_prompt"),
+                       keyboards.meetup_connections(texts, callback_data.group_id, seat.others, seat.connected))
 
 
-async def connected(query: CallbackQuery, callback_data: SessionConnectCb, bot: Bot, session: AsyncSession,
+async def connected(query: CallbackQuery, callback_data: MeetupConnectCb, bot: Bot, session: AsyncSession,
                     user: User, texts: Texts) -> None:
-    seat = await sessions.group_seat(session, user, callback_data.group_id)
+    seat = await meetups.group_seat(session, user, callback_data.group_id)
     if seat is None:
         await stale_button(query, texts)
         return
     if callback_data.other_id == 0:
-        await edit_or_send(query, bot, texts("session.connections_saved", count=len(seat.connected)))
+        await edit_or_send(query, bot, texts("meetup.connections_saved", count=len(seat.connected)))
         return
-    if not await sessions.toggle_connection(session, seat, callback_data.other_id):
+    if not await meetups.toggle_connection(session, seat, callback_data.other_id):
         await stale_button(query, texts)
         return
     await query.answer()
-    await replace_buttons(query, keyboards.session_connections(texts, callback_data.group_id, seat.others,
+    await replace_buttons(query, keyboards.meetup_connections(texts, callback_data.group_id, seat.others,
                                                                seat.connected))
 
 
 def setup() -> Router:
     router = Router(name="sessions")
-    in_wizard = StateFilter(SessionWizard)
+    in_wizard = StateFilter(MeetupWizard)
     private = F.chat.type == "private"
     router.message.register(cancel_wizard, Command("cancel"), in_wizard)
     router.message.register(new_meetup, Command("session"), private)
     router.message.register(command_mid_way, in_wizard, F.text.startswith("/"))
-    router.message.register(wizard_title, SessionWizard.title, F.text)
-    router.message.register(wizard_when, SessionWizard.when, F.text)
-    router.message.register(wizard_place, SessionWizard.place, F.text)
+    router.message.register(wizard_title, MeetupWizard.title, F.text)
+    router.message.register(wizard_when, MeetupWizard.when, F.text)
+    router.message.register(wizard_place, MeetupWizard.place, F.text)
     router.message.register(wizard_other_input, in_wizard)
     router.callback_query.register(wizard_pressed, WizardCb.filter())
     router.callback_query.register(rsvp, RsvpCb.filter())
@@ -288,6 +288,6 @@ def setup() -> Router:
     router.callback_query.register(form_now, FormGroupsCb.filter())
     router.callback_query.register(place_for_group, GroupPlaceCb.filter())
     router.message.register(group_place_text, GroupPlace.waiting, F.text, ~F.text.startswith("/"))
-    router.callback_query.register(rated, SessionRateCb.filter())
-    router.callback_query.register(connected, SessionConnectCb.filter())
+    router.callback_query.register(rated, MeetupRateCb.filter())
+    router.callback_query.register(connected, MeetupConnectCb.filter())
     return router

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from bot.db.base import utcnow
-from bot.db.models import GroupSession, SessionGroup, SessionGroupMember, SessionRsvp, SessionStatus
+from bot.db.models import Meetup, MeetupGroup, MeetupGroupMember, MeetupRsvp, MeetupStatus
 from bot.jobs import Jobs
 from tests.conftest import PersonFactory
 from tests.support.catalogue import en
@@ -21,29 +21,29 @@ from tests.support.fake_telegram import FakeTelegram
 from tests.support.journeys import deliver
 
 TITLE = "Winter <b>networking</b> night"
-ROSTER = en.like("session.roster_header", title=TITLE)
-ROSTER_CONTINUED = en.like("session.roster_continued")
-ROSTER_LINE = en.like("session.roster_line")
+ROSTER = en.like("meetup.roster_header", title=TITLE)
+ROSTER_CONTINUED = en.like("meetup.roster_continued")
+ROSTER_LINE = en.like("meetup.roster_line")
 
 
-async def create_session(admin: Person, *, size: str = "30", when_days: int = 7) -> None:
-    assert admin.tr("session.ask_title") in plain(await admin.say("/session"))
+async def create_meetup(admin: Person, *, size: str = "30", when_days: int = 7) -> None:
+    assert admin.tr("meetup.ask_title") in plain(await admin.say("/session"))
     await admin.say(TITLE)
     when = (utcnow() + timedelta(days=when_days)).strftime("%Y-%m-%d 18:30")
-    assert admin.like("session.bad_when").search(plain(await admin.say("next friday")))
-    assert admin.tr("session.past_when") in plain(await admin.say("2020-01-01 10:00"))
-    assert admin.tr("session.ask_size") in plain(await admin.say(when))
+    assert admin.like("meetup.bad_when").search(plain(await admin.say("next friday")))
+    assert admin.tr("meetup.past_when") in plain(await admin.say("2020-01-01 10:00"))
+    assert admin.tr("meetup.ask_size") in plain(await admin.say(when))
     await admin.feed(admin.updates.sticker(admin.user))
-    assert admin.last is not None and admin.last.plain_text == admin.tr("session.use_answer")
+    assert admin.last is not None and admin.last.plain_text == admin.tr("meetup.use_answer")
     await admin.press(size)
-    await admin.press_key("session.offline")
+    await admin.press_key("meetup.offline")
     await admin.say("Factory Berlin, Rheinsberger Str. 76")
-    await admin.press_key("session.deadline_24")
-    replies = await admin.press_key("session.mixed")
-    assert admin.like("session.created", title=TITLE).search(plain(replies))
+    await admin.press_key("meetup.deadline_24")
+    replies = await admin.press_key("meetup.mixed")
+    assert admin.like("meetup.created", title=TITLE).search(plain(replies))
 
 
-async def rsvp_all(person: PersonFactory, chats: list[int], answer: str = "session.yes") -> None:
+async def rsvp_all(person: PersonFactory, chats: list[int], answer: str = "meetup.yes") -> None:
     for chat in chats:
         await person(chat, f"Member{chat - 1000}", username=f"user{chat}").press_key(answer)
 
@@ -53,18 +53,18 @@ async def test_65_yeses_make_two_groups_and_everyone_gets_the_roster_once(
 ) -> None:
     seeded = await community_with_members(sessionmaker, 65, long_about=True)
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
-    await create_session(admin)
+    await create_meetup(admin)
     await deliver(bot, sessionmaker)
     invitation = tg.last_message(seeded.member_telegram_ids[0])
     assert invitation is not None and TITLE in invitation.plain_text
     await rsvp_all(person, seeded.member_telegram_ids)
     await admin.say("/formgroups")
     replies = await admin.press(TITLE)
-    assert admin.like("session.formed", title=TITLE, people=65, groups=2).search(plain(replies))
+    assert admin.like("meetup.formed", title=TITLE, people=65, groups=2).search(plain(replies))
     await deliver(bot, sessionmaker)
     async with sessionmaker() as session:
         sizes = sorted(len(group.members) for group in await session.scalars(
-            select(SessionGroup).options(selectinload(SessionGroup.members))))
+            select(MeetupGroup).options(selectinload(MeetupGroup.members))))
     assert sizes == [32, 33]
     for chat in seeded.member_telegram_ids:
         headers = [m for m in tg.messages(chat) if ROSTER.match(m.plain_text)]
@@ -75,37 +75,37 @@ async def test_65_yeses_make_two_groups_and_everyone_gets_the_roster_once(
         assert sum(bool(ROSTER_LINE.fullmatch(line)) for line in roster.splitlines()) in (32, 33)
         assert en.text("card.contact_username", username=f"user{chat}") in roster
     async with sessionmaker() as session:
-        session_id = await session.scalar(select(GroupSession.id))
-    assert admin.tr("session.already_formed") in plain(await admin.press_data(f"fg:{session_id}"))  # the old button
+        meetup_id = await session.scalar(select(Meetup.id))
+    assert admin.tr("meetup.already_formed") in plain(await admin.press_data(f"fg:{meetup_id}"))  # the old button
 
 
 async def test_changing_an_rsvp_and_the_deadline(
     person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     seeded = await community_with_members(sessionmaker, 5)
-    await create_session(person(ADMIN_TELEGRAM_ID, "Olga"))
+    await create_meetup(person(ADMIN_TELEGRAM_ID, "Olga"))
     await deliver(bot, sessionmaker)
     alice = person(seeded.member_telegram_ids[0], "Member0", username="user1000")
-    await alice.press_key("session.yes")
-    await alice.press_key("session.no")
-    assert alice.answers()[-1] == alice.label("session.rsvp_no", title=TITLE)
-    assert alice.tr("session.status_no", yes=0) in plain(await alice.say("/sessions"))
-    await alice.press_key("session.yes")
+    await alice.press_key("meetup.yes")
+    await alice.press_key("meetup.no")
+    assert alice.answers()[-1] == alice.label("meetup.rsvp_no", title=TITLE)
+    assert alice.tr("meetup.status_no", yes=0) in plain(await alice.say("/sessions"))
+    await alice.press_key("meetup.yes")
     async with sessionmaker() as session:
-        gs = await session.scalar(select(GroupSession))
-        assert gs is not None
-        gs.rsvp_deadline = utcnow() - timedelta(minutes=1)
+        meetup = await session.scalar(select(Meetup))
+        assert meetup is not None
+        meetup.rsvp_deadline = utcnow() - timedelta(minutes=1)
         await session.commit()
-    await alice.press_key("session.no")
-    assert alice.answers()[-1] == alice.label("session.rsvp_closed", title=TITLE)
+    await alice.press_key("meetup.no")
+    assert alice.answers()[-1] == alice.label("meetup.rsvp_closed", title=TITLE)
     await Jobs(sessionmaker).housekeeping()  # the deadline forms the groups
     await deliver(bot, sessionmaker)
     async with sessionmaker() as session:
-        gs = await session.scalar(select(GroupSession))
-        assert gs is not None and gs.status is SessionStatus.FORMED
-        assert await session.scalar(select(SessionRsvp.coming)) is True
-        assert await session.scalar(select(func.count()).select_from(SessionGroupMember)) == 1
-    assert alice.like("session.roster_header", title=TITLE, number=1, count=1).match(
+        meetup = await session.scalar(select(Meetup))
+        assert meetup is not None and meetup.status is MeetupStatus.FORMED
+        assert await session.scalar(select(MeetupRsvp.coming)) is True
+        assert await session.scalar(select(func.count()).select_from(MeetupGroupMember)) == 1
+    assert alice.like("meetup.roster_header", title=TITLE, number=1, count=1).match(
         alice.last.plain_text)  # type: ignore[union-attr]
 
 
@@ -113,28 +113,28 @@ async def test_fewer_yeses_than_one_group_and_admin_rights(
     person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     seeded = await community_with_members(sessionmaker, 7)
-    await create_session(person(ADMIN_TELEGRAM_ID, "Olga"), size="6")
+    await create_meetup(person(ADMIN_TELEGRAM_ID, "Olga"), size="6")
     await deliver(bot, sessionmaker)
     await rsvp_all(person, seeded.member_telegram_ids[:5])
     member = person(seeded.member_telegram_ids[6], "Member6")
-    assert member.tr("session.none_open") in plain(await member.say("/formgroups"))
+    assert member.tr("meetup.none_open") in plain(await member.say("/formgroups"))
     await member.press_data("fg:1")
     assert member.answers()[-1] == member.label("admin.not_admin")
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
     await admin.say("/formgroups")
-    assert admin.like("session.formed", title=TITLE, people=5, groups=1).search(plain(await admin.press(TITLE)))
+    assert admin.like("meetup.formed", title=TITLE, people=5, groups=1).search(plain(await admin.press(TITLE)))
     await deliver(bot, sessionmaker)
     rosters = Counter(m.chat_id for chat in seeded.member_telegram_ids for m in tg.messages(chat)
                       if ROSTER.match(m.plain_text))
     assert rosters == Counter(dict.fromkeys(seeded.member_telegram_ids[:5], 1))
     await member.press_data("gp:1")  # not an admin: cannot set a group's place
     assert member.answers()[-1] == member.label("admin.not_admin")
-    asked = plain(await admin.press_key("session.set_place", number=1))
-    assert admin.tr("session.ask_group_place", number=1) in asked
-    assert admin.tr("session.place_sent", number=1, count=5) in plain(await admin.say("Room 4, <i>second</i> floor"))
+    asked = plain(await admin.press_key("meetup.set_place", number=1))
+    assert admin.tr("meetup.ask_group_place", number=1) in asked
+    assert admin.tr("meetup.place_sent", number=1, count=5) in plain(await admin.say("Room 4, <i>second</i> floor"))
     await deliver(bot, sessionmaker)
     update = tg.last_message(seeded.member_telegram_ids[0])
-    place = en.text("session.place_update", title=TITLE, number=1, place="Room 4, <i>second</i> floor")
+    place = en.text("meetup.place_update", title=TITLE, number=1, place="Room 4, <i>second</i> floor")
     assert update is not None and place in update.plain_text
 
 
@@ -147,10 +147,10 @@ async def test_wizard_cancel_and_stale_buttons(
     await admin.say("Title")
     await admin.press_data("sw:size:30")  # a real button, but not for the date question
     assert admin.answers()[-1] == admin.label("button.stale")
-    assert admin.tr("session.command_mid_way") in plain(await admin.say("/help"))
-    assert admin.tr("session.cancelled") in plain(await admin.say("/cancel"))
+    assert admin.tr("meetup.command_mid_way") in plain(await admin.say("/help"))
+    assert admin.tr("meetup.cancelled") in plain(await admin.say("/cancel"))
     async with sessionmaker() as session:
-        assert await session.scalar(select(func.count()).select_from(GroupSession)) == 0
+        assert await session.scalar(select(func.count()).select_from(Meetup)) == 0
     assert plain(await admin.say("/help")) == admin.tr("help")
 
 
@@ -179,26 +179,26 @@ async def test_after_the_session_rating_and_connections_feed_network(
 ) -> None:
     seeded = await community_with_members(sessionmaker, 4)
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
-    await create_session(admin, size="4", when_days=2)
+    await create_meetup(admin, size="4", when_days=2)
     await deliver(bot, sessionmaker)
     await rsvp_all(person, seeded.member_telegram_ids)
     await admin.say("/formgroups")
     await admin.press(TITLE)
     async with sessionmaker() as session:
-        gs = await session.scalar(select(GroupSession))
-        assert gs is not None
-        gs.starts_at = utcnow() - timedelta(hours=3)  # the session took place
+        meetup = await session.scalar(select(Meetup))
+        assert meetup is not None
+        meetup.starts_at = utcnow() - timedelta(hours=3)  # the session took place
         await session.commit()
     await Jobs(sessionmaker).housekeeping()
     await deliver(bot, sessionmaker)
     alice = person(seeded.member_telegram_ids[0], "Member0", username="user1000")
-    assert alice.tr("session.checkin", title=TITLE) in alice.last.plain_text  # type: ignore[union-attr]
+    assert alice.tr("meetup.checkin", title=TITLE) in alice.last.plain_text  # type: ignore[union-attr]
     replies = await alice.press("⭐⭐⭐⭐⭐")
-    assert alice.tr("session.connect_prompt") in plain(replies)
+    assert alice.tr("meetup.connect_prompt") in plain(replies)
     await alice.press("Member2")
     await alice.press("Member3")
     await alice.press("✅ Member3")  # toggled off again
-    assert alice.tr("session.connections_saved", count=1) in plain(await alice.press_key("q.interests.done"))
+    assert alice.tr("meetup.connections_saved", count=1) in plain(await alice.press_key("q.interests.done"))
     await alice.press_data("sk:1:999999")  # a forged person
     assert alice.answers()[-1] == alice.label("button.stale")
     network = plain(await alice.say("/network"))
@@ -206,10 +206,10 @@ async def test_after_the_session_rating_and_connections_feed_network(
     assert alice.like("network.line", community="Founders", name="Member2", contact=member2).search(network)
     assert "Member3" not in network
     async with sessionmaker() as session:
-        rated = select(SessionGroupMember.rating).where(SessionGroupMember.rating.is_not(None))
+        rated = select(MeetupGroupMember.rating).where(MeetupGroupMember.rating.is_not(None))
         assert await session.scalar(rated) == 5
     await Jobs(sessionmaker).housekeeping()  # sent once only
     await deliver(bot, sessionmaker)
-    checkin = alice.catalogue.html("session.checkin", title=TITLE)
+    checkin = alice.catalogue.html("meetup.checkin", title=TITLE)
     asked = [c for c in tg.calls_of("sendMessage") if c.chat_id == alice.id and c.params["text"] == checkin]
     assert len(asked) == 1

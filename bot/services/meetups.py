@@ -13,17 +13,17 @@ from sqlalchemy.orm import selectinload
 from bot import notifications
 from bot.db.models import (
     Community,
-    GroupSession,
     Match,
     MeetingFormat,
+    Meetup,
+    MeetupConnection,
+    MeetupGroup,
+    MeetupGroupMember,
+    MeetupRsvp,
+    MeetupStatus,
     Membership,
     MembershipStatus,
     Round,
-    SessionConnection,
-    SessionGroup,
-    SessionGroupMember,
-    SessionRsvp,
-    SessionStatus,
     User,
 )
 from bot.outbox import queue
@@ -33,7 +33,7 @@ from matching import Instance, Meeting, form_groups
 
 
 @dataclass(frozen=True)
-class NewSession:
+class NewMeetup:
     title: str
     starts_at: datetime
     rsvp_deadline: datetime
@@ -53,9 +53,9 @@ async def active_members(session: AsyncSession, community_id: int) -> list[User]
     return list(rows)
 
 
-async def create_session(session: AsyncSession, community: Community, new: NewSession) -> GroupSession:
+async def create_meetup(session: AsyncSession, community: Community, new: NewMeetup) -> Meetup:
     """Store the session and queue an invitation to every active member (and the linked group chat)."""
-    created = GroupSession(community_id=community.id, **new.__dict__)
+    created = Meetup(community_id=community.id, **new.__dict__)
     session.add(created)
     await session.flush()
     await queue(session, *(notifications.meetup_invitation(person, created, community)
@@ -66,16 +66,16 @@ async def create_session(session: AsyncSession, community: Community, new: NewSe
     return created
 
 
-async def meetup(session: AsyncSession, meetup_id: int) -> GroupSession | None:
+async def by_id(session: AsyncSession, meetup_id: int) -> Meetup | None:
     """The meetup a button names; None for an unknown or forged id."""
-    return await session.get(GroupSession, meetup_id) if is_row_id(meetup_id) else None
+    return await session.get(Meetup, meetup_id) if is_row_id(meetup_id) else None
 
 
-async def group_and_meetup(session: AsyncSession, group_id: int) -> tuple[SessionGroup, GroupSession] | None:
+async def group_and_meetup(session: AsyncSession, group_id: int) -> tuple[MeetupGroup, Meetup] | None:
     """A meetup's group and the meetup it belongs to; None for an unknown or forged id."""
-    group = await session.get(SessionGroup, group_id) if is_row_id(group_id) else None
-    gs = await session.get(GroupSession, group.session_id) if group is not None else None
-    return None if group is None or gs is None else (group, gs)
+    group = await session.get(MeetupGroup, group_id) if is_row_id(group_id) else None
+    meetup = await session.get(Meetup, group.meetup_id) if group is not None else None
+    return None if group is None or meetup is None else (group, meetup)
 
 
 class RsvpOutcome(enum.StrEnum):
@@ -84,32 +84,32 @@ class RsvpOutcome(enum.StrEnum):
     NOT_MEMBER = "not_member"
 
 
-async def answer_rsvp(session: AsyncSession, user: User, gs: GroupSession, coming: bool, now: datetime) -> RsvpOutcome:
-    if gs.status is not SessionStatus.OPEN or gs.rsvp_deadline <= now:
+async def answer_rsvp(session: AsyncSession, user: User, meetup: Meetup, coming: bool, now: datetime) -> RsvpOutcome:
+    if meetup.status is not MeetupStatus.OPEN or meetup.rsvp_deadline <= now:
         return RsvpOutcome.CLOSED
     member = await session.scalar(select(Membership.id).where(
-        Membership.user_id == user.id, Membership.community_id == gs.community_id,
+        Membership.user_id == user.id, Membership.community_id == meetup.community_id,
         Membership.status != MembershipStatus.LEFT))
     if member is None or not user.has_confirmed_profile:
         return RsvpOutcome.NOT_MEMBER
-    answer = await session.get(SessionRsvp, (gs.id, user.id))
+    answer = await session.get(MeetupRsvp, (meetup.id, user.id))
     if answer is None:
-        session.add(SessionRsvp(session_id=gs.id, user_id=user.id, coming=coming, answered_at=now))
+        session.add(MeetupRsvp(meetup_id=meetup.id, user_id=user.id, coming=coming, answered_at=now))
     else:
         answer.coming, answer.answered_at = coming, now
     await session.commit()
     return RsvpOutcome.SAVED
 
 
-async def yes_count(session: AsyncSession, session_id: int) -> int:
-    count = await session.scalar(select(func.count()).select_from(SessionRsvp).where(
-        SessionRsvp.session_id == session_id, SessionRsvp.coming.is_(True)))
+async def yes_count(session: AsyncSession, meetup_id: int) -> int:
+    count = await session.scalar(select(func.count()).select_from(MeetupRsvp).where(
+        MeetupRsvp.meetup_id == meetup_id, MeetupRsvp.coming.is_(True)))
     return int(count or 0)
 
 
 @dataclass(frozen=True)
 class Upcoming:
-    session: GroupSession
+    session: Meetup
     coming: bool | None
     yes: int
 
@@ -118,13 +118,13 @@ async def upcoming_for(session: AsyncSession, user: User, now: datetime) -> list
     mine = select(Membership.community_id).where(Membership.user_id == user.id,
                                                  Membership.status != MembershipStatus.LEFT)
     sessions = await session.scalars(
-        select(GroupSession).options(selectinload(GroupSession.community))
-        .where(GroupSession.community_id.in_(mine), GroupSession.starts_at > now).order_by(GroupSession.starts_at)
+        select(Meetup).options(selectinload(Meetup.community))
+        .where(Meetup.community_id.in_(mine), Meetup.starts_at > now).order_by(Meetup.starts_at)
     )
     result = []
-    for gs in sessions:
-        answer = await session.get(SessionRsvp, (gs.id, user.id))
-        result.append(Upcoming(gs, answer.coming if answer else None, await yes_count(session, gs.id)))
+    for meetup in sessions:
+        answer = await session.get(MeetupRsvp, (meetup.id, user.id))
+        result.append(Upcoming(meetup, answer.coming if answer else None, await yes_count(session, meetup.id)))
     return result
 
 
@@ -138,8 +138,8 @@ async def community_meetings(session: AsyncSession, community_id: int) -> list[M
     for number, match in enumerate(matches, start=1):
         meetings.append(Meeting(tuple(member.user_id for member in match.members), number))
     groups = await session.scalars(
-        select(SessionGroup).options(selectinload(SessionGroup.members)).join(GroupSession)
-        .where(GroupSession.community_id == community_id, GroupSession.status == SessionStatus.FORMED)
+        select(MeetupGroup).options(selectinload(MeetupGroup.members)).join(Meetup)
+        .where(Meetup.community_id == community_id, Meetup.status == MeetupStatus.FORMED)
     )
     for group in groups:
         meetings.append(Meeting(tuple(member.user_id for member in group.members), len(meetings) + 1))
@@ -153,16 +153,16 @@ class Formed:
     repeats: int
 
 
-async def form_session_groups(session: AsyncSession, gs: GroupSession) -> Formed | None:
+async def form_meetup_groups(session: AsyncSession, meetup: Meetup) -> Formed | None:
     """Split the yeses into groups (fresh acquaintances first) and queue every participant's roster."""
-    if gs.status is not SessionStatus.OPEN:
+    if meetup.status is not MeetupStatus.OPEN:
         return None
-    community = await session.get(Community, gs.community_id)
+    community = await session.get(Community, meetup.community_id)
     assert community is not None
     people = list(await session.scalars(
-        select(User).join(SessionRsvp).where(SessionRsvp.session_id == gs.id, SessionRsvp.coming.is_(True),
+        select(User).join(MeetupRsvp).where(MeetupRsvp.meetup_id == meetup.id, MeetupRsvp.coming.is_(True),
                                             User.telegram_id.is_not(None)).order_by(User.id)))
-    gs.status = SessionStatus.FORMED
+    meetup.status = MeetupStatus.FORMED
     if not people:
         await session.commit()
         return Formed(0, 0, 0)
@@ -170,41 +170,41 @@ async def form_session_groups(session: AsyncSession, gs: GroupSession) -> Formed
     instance = Instance(members=tuple(engine_member(person) for person in people),
                         history=tuple(await community_meetings(session, community.id)),
                         blocked=tuple(await blocked_pairs(session, list(by_id))))
-    result = form_groups(instance, gs.group_size, seed=seed_for(community, f"session-{gs.id}"),
-                         by_interest=gs.by_interest)
+    result = form_groups(instance, meetup.group_size, seed=seed_for(community, f"session-{meetup.id}"),
+                         by_interest=meetup.by_interest)
     for number, group in enumerate(result.groups, start=1):
-        row = SessionGroup(session_id=gs.id, number=number)
+        row = MeetupGroup(meetup_id=meetup.id, number=number)
         session.add(row)
         await session.flush()
         members = [by_id[member_id] for member_id in group.members]
         for person in members:
-            session.add(SessionGroupMember(group_id=row.id, user_id=person.id))
+            session.add(MeetupGroupMember(group_id=row.id, user_id=person.id))
         for person in members:
-            await queue(session, *notifications.rosters(person, gs, community, row, members))
+            await queue(session, *notifications.rosters(person, meetup, community, row, members))
     await session.commit()
     return Formed(len(result.groups), len(people), result.repeats)
 
 
-async def sessions_due(session: AsyncSession, now: datetime) -> list[GroupSession]:
-    rows = await session.scalars(select(GroupSession).where(
-        GroupSession.status == SessionStatus.OPEN, GroupSession.rsvp_deadline <= now))
+async def meetups_due(session: AsyncSession, now: datetime) -> list[Meetup]:
+    rows = await session.scalars(select(Meetup).where(
+        Meetup.status == MeetupStatus.OPEN, Meetup.rsvp_deadline <= now))
     return list(rows)
 
 
-async def open_sessions(session: AsyncSession, community_ids: list[int]) -> list[GroupSession]:
-    rows = await session.scalars(select(GroupSession).where(
-        GroupSession.community_id.in_(community_ids), GroupSession.status == SessionStatus.OPEN)
-        .order_by(GroupSession.starts_at))
+async def open_meetups(session: AsyncSession, community_ids: list[int]) -> list[Meetup]:
+    rows = await session.scalars(select(Meetup).where(
+        Meetup.community_id.in_(community_ids), Meetup.status == MeetupStatus.OPEN)
+        .order_by(Meetup.starts_at))
     return list(rows)
 
 
-SESSION_CHECKIN_AFTER = timedelta(hours=2)
+MEETUP_CHECKIN_AFTER = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
 class GroupSeat:
-    member: SessionGroupMember
-    session: GroupSession
+    member: MeetupGroupMember
+    session: Meetup
     others: list[User]
     connected: set[int]
 
@@ -213,37 +213,37 @@ async def group_seat(session: AsyncSession, user: User, group_id: int) -> GroupS
     """None when the person was not in that group (a forged or foreign button)."""
     if not is_row_id(group_id):
         return None
-    member = await session.get(SessionGroupMember, (group_id, user.id))
-    group = await session.get(SessionGroup, group_id, options=[selectinload(SessionGroup.members)
-                                                               .selectinload(SessionGroupMember.user)])
+    member = await session.get(MeetupGroupMember, (group_id, user.id))
+    group = await session.get(MeetupGroup, group_id, options=[selectinload(MeetupGroup.members)
+                                                               .selectinload(MeetupGroupMember.user)])
     if member is None or group is None:
         return None
-    gs = await session.get(GroupSession, group.session_id)
-    assert gs is not None
-    connected = set(await session.scalars(select(SessionConnection.other_user_id).where(
-        SessionConnection.group_id == group_id, SessionConnection.user_id == user.id)))
+    meetup = await session.get(Meetup, group.meetup_id)
+    assert meetup is not None
+    connected = set(await session.scalars(select(MeetupConnection.other_user_id).where(
+        MeetupConnection.group_id == group_id, MeetupConnection.user_id == user.id)))
     others = [m.user for m in group.members if m.user_id != user.id and m.user.telegram_id is not None]
-    return GroupSeat(member, gs, others, connected)
+    return GroupSeat(member, meetup, others, connected)
 
 
-async def send_due_session_checkins(session: AsyncSession, now: datetime) -> int:
-    due = list(await session.scalars(select(GroupSession).where(
-        GroupSession.status == SessionStatus.FORMED, GroupSession.checkin_sent_at.is_(None),
-        GroupSession.starts_at <= now - SESSION_CHECKIN_AFTER)))
+async def send_due_meetup_checkins(session: AsyncSession, now: datetime) -> int:
+    due = list(await session.scalars(select(Meetup).where(
+        Meetup.status == MeetupStatus.FORMED, Meetup.checkin_sent_at.is_(None),
+        Meetup.starts_at <= now - MEETUP_CHECKIN_AFTER)))
     sent = 0
-    for gs in due:
-        gs.checkin_sent_at = now
+    for meetup in due:
+        meetup.checkin_sent_at = now
         rows = await session.execute(
-            select(SessionGroupMember.group_id, User).join(User).join(SessionGroup)
-            .where(SessionGroup.session_id == gs.id, User.telegram_id.is_not(None)))
+            select(MeetupGroupMember.group_id, User).join(User).join(MeetupGroup)
+            .where(MeetupGroup.meetup_id == meetup.id, User.telegram_id.is_not(None)))
         for group_id, person in rows.all():
-            await queue(session, notifications.meetup_checkin(person, gs, group_id))
+            await queue(session, notifications.meetup_checkin(person, meetup, group_id))
             sent += 1
     await session.commit()
     return sent
 
 
-async def rate_session(session: AsyncSession, seat: GroupSeat, stars: int) -> bool:
+async def rate_meetup(session: AsyncSession, seat: GroupSeat, stars: int) -> bool:
     if not 1 <= stars <= 5:
         return False
     seat.member.rating = stars
@@ -255,9 +255,9 @@ async def toggle_connection(session: AsyncSession, seat: GroupSeat, other_id: in
     if other_id not in {other.id for other in seat.others}:
         return False
     key = (seat.member.group_id, seat.member.user_id, other_id)
-    existing = await session.get(SessionConnection, key)
+    existing = await session.get(MeetupConnection, key)
     if existing is None:
-        session.add(SessionConnection(group_id=key[0], user_id=key[1], other_user_id=other_id))
+        session.add(MeetupConnection(group_id=key[0], user_id=key[1], other_user_id=other_id))
         seat.connected.add(other_id)
     else:
         await session.delete(existing)
@@ -266,19 +266,19 @@ async def toggle_connection(session: AsyncSession, seat: GroupSeat, other_id: in
     return True
 
 
-async def set_group_place(session: AsyncSession, group: SessionGroup, place: str) -> int:
+async def set_group_place(session: AsyncSession, group: MeetupGroup, place: str) -> int:
     """Store a group's own place or link and tell its members; returns how many were told."""
     group.place = place
-    gs = await session.get(GroupSession, group.session_id)
-    assert gs is not None
-    members = list(await session.scalars(select(User).join(SessionGroupMember).where(
-        SessionGroupMember.group_id == group.id, User.telegram_id.is_not(None))))
-    await queue(session, *(notifications.group_place(person, gs, group, place) for person in members))
+    meetup = await session.get(Meetup, group.meetup_id)
+    assert meetup is not None
+    members = list(await session.scalars(select(User).join(MeetupGroupMember).where(
+        MeetupGroupMember.group_id == group.id, User.telegram_id.is_not(None))))
+    await queue(session, *(notifications.group_place(person, meetup, group, place) for person in members))
     await session.commit()
     return len(members)
 
 
-async def groups_of(session: AsyncSession, session_id: int) -> list[SessionGroup]:
-    rows = await session.scalars(select(SessionGroup).where(SessionGroup.session_id == session_id)
-                                 .order_by(SessionGroup.number))
+async def groups_of(session: AsyncSession, meetup_id: int) -> list[MeetupGroup]:
+    rows = await session.scalars(select(MeetupGroup).where(MeetupGroup.meetup_id == meetup_id)
+                                 .order_by(MeetupGroup.number))
     return list(rows)
