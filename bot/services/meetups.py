@@ -13,7 +13,6 @@ from sqlalchemy.orm import selectinload
 from bot import notifications
 from bot.db.models import (
     Community,
-    Match,
     MeetingFormat,
     Meetup,
     MeetupConnection,
@@ -23,13 +22,13 @@ from bot.db.models import (
     MeetupStatus,
     Membership,
     MembershipStatus,
-    Round,
     User,
 )
 from bot.outbox import queue
 from bot.services.communities import is_row_id
+from bot.services.history import community_history
 from bot.services.rounds import blocked_pairs, engine_member, seed_for
-from matching import Instance, Meeting, form_groups
+from matching import Instance, form_groups
 
 
 @dataclass(frozen=True)
@@ -128,24 +127,6 @@ async def upcoming_for(session: AsyncSession, user: User, now: datetime) -> list
     return result
 
 
-async def community_meetings(session: AsyncSession, community_id: int) -> list[Meeting]:
-    """Who has already met in this community: round matches and earlier session groups."""
-    meetings = []
-    matches = await session.scalars(
-        select(Match).options(selectinload(Match.members)).join(Round).where(Round.community_id == community_id)
-        .order_by(Round.id)
-    )
-    for number, match in enumerate(matches, start=1):
-        meetings.append(Meeting(tuple(member.user_id for member in match.members), number))
-    groups = await session.scalars(
-        select(MeetupGroup).options(selectinload(MeetupGroup.members)).join(Meetup)
-        .where(Meetup.community_id == community_id, Meetup.status == MeetupStatus.FORMED)
-    )
-    for group in groups:
-        meetings.append(Meeting(tuple(member.user_id for member in group.members), len(meetings) + 1))
-    return meetings
-
-
 @dataclass(frozen=True)
 class Formed:
     groups: int
@@ -167,9 +148,9 @@ async def form_meetup_groups(session: AsyncSession, meetup: Meetup) -> Formed | 
         await session.commit()
         return Formed(0, 0, 0)
     by_id = {person.id: person for person in people}
-    instance = Instance(members=tuple(engine_member(person) for person in people),
-                        history=tuple(await community_meetings(session, community.id)),
-                        blocked=tuple(await blocked_pairs(session, list(by_id))))
+    past = await community_history(session, community.id)
+    instance = Instance(members=tuple(engine_member(person) for person in people), history=past.meetings,
+                        blocked=tuple(await blocked_pairs(session, list(by_id))), round=past.next_round)
     result = form_groups(instance, meetup.group_size, seed=seed_for(community, f"session-{meetup.id}"),
                          by_interest=meetup.by_interest)
     for number, group in enumerate(result.groups, start=1):

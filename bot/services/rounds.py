@@ -31,7 +31,8 @@ from bot.db.models import (
 from bot.db.update_session import release_connection
 from bot.domain.schedule import Schedule, period_key
 from bot.outbox import mark_written, queue
-from matching import Instance, Meeting, Member, match_round
+from bot.services.history import community_history
+from matching import Instance, Member, match_round
 from matching import Match as EngineMatch
 
 log = logging.getLogger(__name__)
@@ -73,19 +74,6 @@ def engine_member(user: User) -> Member:
     )
 
 
-async def community_history(session: AsyncSession, community: Community) -> tuple[list[Meeting], int]:
-    """Every earlier match of this community, numbered by round (1, 2, …); and the next round's number."""
-    rounds = list(await session.scalars(
-        select(Round).options(selectinload(Round.matches).selectinload(Match.members))
-        .where(Round.community_id == community.id).order_by(Round.created_at, Round.id)
-    ))
-    meetings = [
-        Meeting(tuple(member.user_id for member in match.members), number)
-        for number, past in enumerate(rounds, start=1) for match in past.matches
-    ]
-    return meetings, len(rounds) + 1
-
-
 async def blocked_pairs(session: AsyncSession, user_ids: list[int]) -> list[tuple[int, int]]:
     rows = await session.execute(
         select(Block.user_id, Block.blocked_user_id)
@@ -115,10 +103,10 @@ async def create_round(session: AsyncSession, community: Community, period: str,
         return None
     people = await eligible_members(session, community, now)
     by_id = {user.id: user for user in people}
-    history, number = await community_history(session, community)
+    past = await community_history(session, community.id)
     instance = Instance(
-        members=tuple(engine_member(user) for user in people), history=tuple(history),
-        blocked=tuple(await blocked_pairs(session, list(by_id))), round=number,
+        members=tuple(engine_member(user) for user in people), history=past.meetings,
+        blocked=tuple(await blocked_pairs(session, list(by_id))), round=past.next_round,
     )
     await release_connection(session)  # the engine can take a while: no connection held meanwhile
     result = await asyncio.to_thread(match_round, instance, community.round_group_size, seed_for(community, period))
