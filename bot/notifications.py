@@ -13,6 +13,7 @@ from bot.db.models import Community, Meetup, MeetupGroup, User
 from bot.outbox import outbox_values
 from bot.presentation import keyboards, render
 from bot.presentation.texts import DEFAULT_LANGUAGE, Texts
+from matching import Reasons
 
 Row = dict[str, Any]
 MESSAGE_LIMIT = 4000  # Telegram's limit is 4,096 characters; leave room for the header
@@ -22,7 +23,7 @@ def _to(person: User, kind: str, text: str, **extra: Any) -> Row:
     return outbox_values(chat_id=person.telegram_id or 0, user_id=person.id, kind=kind, text=text, **extra)
 
 
-def intro(community: str, me: User, partners: list[User], reasons: dict[str, Any], writer_id: int | None,
+def intro(community: str, me: User, partners: list[User], reasons: Reasons, writer_id: int | None,
           match_id: int | None = None) -> Row:
     text = render.intro(Texts(me.language), community, me, partners, reasons, writer_id)
     return _to(me, "intro", text, match_id=match_id)

@@ -4,7 +4,7 @@ an older version, say — is left out, so it counts as unanswered (draft) or tak
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any, get_type_hints
@@ -35,11 +35,8 @@ def valid_fields(cls: type, raw: object) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class ProfileDraft(Mapping[str, Any]):
-    """A profile's answers so far. `contact` None with `contact_answered` means "my Telegram link is fine".
-
-    It also reads as a mapping of its stored form (`draft.get("city")`, `"contact" in draft`) for code that
-    still takes the old dict; new code uses the attributes."""
+class ProfileDraft:
+    """A profile's answers so far. `contact` None with `contact_answered` means "my Telegram link is fine"."""
 
     name: str | None = None
     about: str | None = None
@@ -70,15 +67,6 @@ class ProfileDraft(Mapping[str, Any]):
         if self.contact_answered:
             stored["contact"] = self.contact
         return stored
-
-    def __getitem__(self, key: str) -> Any:
-        return self.to_storage()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.to_storage())
-
-    def __len__(self) -> int:
-        return len(self.to_storage())
 
 
 def reasons_from_storage(raw: object) -> Reasons:

@@ -35,9 +35,6 @@ TEXT_LIMITS: dict[Step, tuple[int, int]] = {
     Step.CONTACT: (3, 128),
 }
 MAX_INTERESTS = 10
-Draft = ProfileDraft  # the old name, still used by render
-
-
 def applies(step: Step, draft: ProfileDraft, has_username: bool) -> bool:
     if step is Step.CITY:
         return draft.format in (MeetingFormat.OFFLINE, MeetingFormat.ANY)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.link import create_tg_link
 
 from bot.db.models import Community, Meetup, Membership, MembershipStatus, User
-from bot.domain.profile import Draft, Step, draft_from, offset_name
+from bot.domain.draft import ProfileDraft
+from bot.domain.profile import Step, draft_from, offset_name
 from bot.domain.schedule import Schedule
 from bot.presentation.texts import Html, Texts
+from matching import Reasons
 
 ROSTER_ABOUT = 120
 
@@ -31,29 +32,27 @@ def contact_line(texts: Texts, username: str | None, contact: str | None, telegr
     return texts("card.contact_link", link=create_tg_link("user", id=telegram_id))
 
 
-def format_line(texts: Texts, draft: Draft) -> Html:
-    meeting_format = draft.get("format") or "any"
-    city = draft.get("city")
-    if meeting_format == "online" or not city:
+def format_line(texts: Texts, draft: ProfileDraft) -> Html:
+    meeting_format = draft.format.value if draft.format else "any"
+    if meeting_format == "online" or not draft.city:
         return texts(f"format.{meeting_format}")
-    return texts(f"format.{meeting_format}_in", city=city)
+    return texts(f"format.{meeting_format}_in", city=draft.city)
 
 
-def profile_card(texts: Texts, draft: Draft, user: User) -> Html:
+def profile_card(texts: Texts, draft: ProfileDraft, user: User) -> Html:
     """The card exactly as a partner sees it."""
-    interests = ", ".join(tag_label(texts, tag) for tag in draft.get("interests") or [])
-    offset = draft.get("utc_offset")
-    zone = draft.get("timezone") or (offset_name(offset) if offset is not None else "")
+    interests = ", ".join(tag_label(texts, tag) for tag in draft.interests)
+    zone = draft.timezone or (offset_name(draft.utc_offset) if draft.utc_offset is not None else "")
     return texts(
         "card",
-        name=draft.get("name") or "",
-        about=draft.get("about") or "",
+        name=draft.name or "",
+        about=draft.about or "",
         interests=interests,
-        offers=draft.get("offers") or "",
-        needs=draft.get("needs") or "",
+        offers=draft.offers or "",
+        needs=draft.needs or "",
         format=format_line(texts, draft),
         timezone=zone,
-        contact=contact_line(texts, user.username, draft.get("contact"), user.telegram_id),
+        contact=contact_line(texts, user.username, draft.contact, user.telegram_id),
     )
 
 
@@ -82,31 +81,31 @@ def name_of(person: User) -> str:
     return person.display_name or person.first_name or "—"
 
 
-def why_lines(texts: Texts, me: User, partners: list[User], reasons: dict[str, Any]) -> list[Html]:
+def why_lines(texts: Texts, me: User, partners: list[User], reasons: Reasons) -> list[Html]:
     """The engine's reasons in words, from `me`'s point of view."""
     names = {partner.id: name_of(partner) for partner in partners}
     lines = []
-    if reasons.get("shared_interests"):
-        tags = ", ".join(tag_label(texts, tag) for tag in reasons["shared_interests"])
+    if reasons.shared_interests:
+        tags = ", ".join(tag_label(texts, tag) for tag in reasons.shared_interests)
         lines.append(texts("intro.why.interests", interests=tags))
-    for help_ in reasons.get("helps", []):
-        if help_["receiver"] == me.id and help_["giver"] in names:
-            lines.append(texts("intro.why.helps_you", name=names[help_["giver"]], what=help_["what"]))
-        elif help_["giver"] == me.id and help_["receiver"] in names:
-            lines.append(texts("intro.why.you_help", name=names[help_["receiver"]], what=help_["what"]))
-    if reasons.get("same_city") and reasons.get("meeting_format") == "offline":
-        lines.append(texts("intro.why.same_city", city=reasons["same_city"]))
+    for help_ in reasons.helps:
+        if help_.receiver == me.id and help_.giver in names:
+            lines.append(texts("intro.why.helps_you", name=names[help_.giver], what=help_.what))
+        elif help_.giver == me.id and help_.receiver in names:
+            lines.append(texts("intro.why.you_help", name=names[help_.receiver], what=help_.what))
+    if reasons.same_city and reasons.meeting_format == "offline":
+        lines.append(texts("intro.why.same_city", city=reasons.same_city))
     return lines or [texts("intro.why.fresh")]
 
 
-def icebreaker(texts: Texts, reasons: dict[str, Any]) -> Html:
-    for tag in reasons.get("shared_interests", []):
+def icebreaker(texts: Texts, reasons: Reasons) -> Html:
+    for tag in reasons.shared_interests:
         if texts.has(f"icebreaker.{tag}"):
             return texts(f"icebreaker.{tag}")
     return texts("icebreaker.any")
 
 
-def intro(texts: Texts, community: str, me: User, partners: list[User], reasons: dict[str, Any],
+def intro(texts: Texts, community: str, me: User, partners: list[User], reasons: Reasons,
           writer_id: int | None) -> Html:
     cards = "\n\n".join(profile_card(texts, draft_from(partner), partner) for partner in partners)
     key = {1: "intro.header", 2: "intro.header_trio"}.get(len(partners), "intro.header_group")

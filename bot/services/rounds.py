@@ -140,11 +140,12 @@ class PlannedMatch:
 
 def plan_match(community: Community, engine_match: EngineMatch, by_id: dict[int, User]) -> PlannedMatch:
     writer = first_writer(engine_match)
-    reasons = asdict(engine_match.reasons)
+    reasons = engine_match.reasons
     people = [by_id[member_id] for member_id in engine_match.members]
     intros = [(person, notifications.intro(community.name, person, [other for other in people if other is not person],
                                            reasons, writer)) for person in people]
-    return PlannedMatch({"reasons": reasons, "is_repeat": engine_match.repeat, "first_writer_id": writer}, intros)
+    stored = {"reasons": asdict(reasons), "is_repeat": engine_match.repeat, "first_writer_id": writer}
+    return PlannedMatch(stored, intros)
 
 
 async def write_round(session: AsyncSession, new_round: dict[str, Any], planned: list[PlannedMatch],
