@@ -91,3 +91,17 @@ def test_handlers_hold_no_queries_or_commits() -> None:
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "session"):
                 offending.append(f"{path.name}:{node.lineno} session.{node.func.attr}")
     assert offending == []
+
+
+LONGEST_FUNCTION = 60  # lines; a longer one is doing several things
+
+
+def test_no_function_in_bot_is_longer_than_a_screen() -> None:
+    long_ones = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > LONGEST_FUNCTION
+    ]
+    assert long_ones == []
