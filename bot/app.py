@@ -30,7 +30,7 @@ from bot.handlers import (
     rounds,
     start,
 )
-from bot.middlewares import DbSessionMiddleware, UserMiddleware
+from bot.middlewares import CleanTextMiddleware, DbSessionMiddleware, UserMiddleware
 from bot.presentation.texts import LANGUAGES, Texts
 from bot.telegram_retry import ReleaseConnectionMiddleware, RetryAfterMiddleware
 
@@ -74,6 +74,7 @@ def create_dispatcher(
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware())
+    dispatcher.message.outer_middleware(CleanTextMiddleware())
     # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
         meetups.setup(), questionnaire.setup(), start.setup(), membership.setup(), rounds.setup(), admin.setup(),

@@ -1,4 +1,4 @@
-"""Outer middlewares: a DB session per update, the caller's user row and their language."""
+"""Outer middlewares: a DB session per update, the caller's user row and their language, clean message text."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject
+from aiogram.types import Message, TelegramObject
 from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.update_session import update_session
+from bot.domain.text import clean_text
 from bot.presentation.texts import Texts, pick_language
 from bot.rights import TelegramGroupRights
 from bot.services.users import Caller, ensure_user
@@ -42,4 +43,17 @@ class UserMiddleware(BaseMiddleware):
         user = await ensure_user(data["session"], caller)
         data["user"] = user
         data["texts"] = Texts(user.language)
+        return await handler(event, data)
+
+
+class CleanTextMiddleware(BaseMiddleware):
+    """Every filter and handler reads message text and captions as `clean_text` leaves them (no NUL, no control
+    characters), so no answer, name or title can break a PostgreSQL insert or hide invisible characters."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Message):
+            changes = {field: clean_text(value) for field in ("text", "caption")
+                       if isinstance(value := getattr(event, field), str) and clean_text(value) != value}
+            if changes:
+                event = event.model_copy(update=changes)
         return await handler(event, data)

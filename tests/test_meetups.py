@@ -15,32 +15,15 @@ from bot.db.models import Meetup, MeetupGroup, MeetupGroupMember, MeetupRsvp, Me
 from bot.jobs import Jobs
 from tests.conftest import PersonFactory
 from tests.support.catalogue import en
-from tests.support.driver import Person, plain
+from tests.support.driver import plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.journeys import deliver
+from tests.support.journeys import MEETUP_TITLE as TITLE
+from tests.support.journeys import create_meetup, deliver
 
-TITLE = "Winter <b>networking</b> night"
 ROSTER = en.like("meetup.roster_header", title=TITLE)
 ROSTER_CONTINUED = en.like("meetup.roster_continued")
 ROSTER_LINE = en.like("meetup.roster_line")
-
-
-async def create_meetup(admin: Person, *, size: str = "30", when_days: int = 7) -> None:
-    assert admin.tr("meetup.ask_title") in plain(await admin.say("/session"))
-    await admin.say(TITLE)
-    when = (utcnow() + timedelta(days=when_days)).strftime("%Y-%m-%d 18:30")
-    assert admin.like("meetup.bad_when").search(plain(await admin.say("next friday")))
-    assert admin.tr("meetup.past_when") in plain(await admin.say("2020-01-01 10:00"))
-    assert admin.tr("meetup.ask_size") in plain(await admin.say(when))
-    await admin.feed(admin.updates.sticker(admin.user))
-    assert admin.last is not None and admin.last.plain_text == admin.tr("meetup.use_answer")
-    await admin.press(size)
-    await admin.press_key("meetup.offline")
-    await admin.say("Factory Berlin, Rheinsberger Str. 76")
-    await admin.press_key("meetup.deadline_24")
-    replies = await admin.press_key("meetup.mixed")
-    assert admin.like("meetup.created", title=TITLE).search(plain(replies))
 
 
 async def rsvp_all(person: PersonFactory, chats: list[int], answer: str = "meetup.yes") -> None:

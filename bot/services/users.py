@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import utcnow
 from bot.db.models import User
 from bot.domain.language import LANGUAGES, pick_language
+from bot.domain.text import one_line
 
 
 @dataclass(frozen=True)
@@ -21,27 +24,28 @@ class Caller:
     language_code: str | None
 
 
-def printable(text: str) -> str:
-    """Telegram names may hold NUL and other control characters, which PostgreSQL text refuses."""
-    return "".join(ch for ch in text if ch.isprintable())
-
-
 async def ensure_user(session: AsyncSession, caller: Caller) -> User:
-    user = await session.scalar(select(User).where(User.telegram_id == caller.telegram_id))
+    """The caller's row, created on their first update. Two first updates at once (a private message and a
+    group message, say) both end up with the same row: the second insert is skipped, not an error."""
+    user = await _by_telegram_id(session, caller.telegram_id)
     if user is None:
-        user = User(
-            telegram_id=caller.telegram_id,
-            username=caller.username,
-            first_name=printable(caller.full_name)[:128],
-            language=pick_language(caller.language_code),
-            interests=[],
-        )
-        session.add(user)
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        await session.execute(insert(User).values(
+            telegram_id=caller.telegram_id, username=caller.username, first_name=one_line(caller.full_name)[:128],
+            language=pick_language(caller.language_code), interests=[], created_at=utcnow(),
+        ).on_conflict_do_nothing(index_elements=[User.telegram_id]))
         await session.commit()
+        user = await _by_telegram_id(session, caller.telegram_id)
+        assert user is not None, "inserted or already there"
     elif user.username != caller.username:
         user.username = caller.username
         await session.commit()
     return user
+
+
+async def _by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
+    found: User | None = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    return found
 
 
 async def set_language(session: AsyncSession, user: User, language: str) -> bool:

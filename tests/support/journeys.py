@@ -3,14 +3,20 @@ questionnaire, the outbox is drained."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.base import utcnow
+from bot.domain.text import clean_text
 from bot.outbox import DeliverySettings, DeliveryWorker
 from bot.services import replacements
 from tests.support.driver import Person, plain
 
 FAST = DeliverySettings(per_chat_interval=0.0, rate_per_second=1000.0)
+MEETUP_TITLE = "Winter <b>networking</b> night"
+MEETUP_PLACE = "Factory Berlin, Rheinsberger Str. 76"
 
 
 async def create_community(admin: Person, name: str = "Berlin Founders") -> str:
@@ -39,3 +45,22 @@ async def fill_questionnaire(member: Person, code: str, *, city: str = "Berlin")
 async def deliver(bot: Bot, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     worker = DeliveryWorker(bot, sessionmaker, FAST, on_blocked=replacements.on_blocked)
     return await worker.drain()
+
+
+async def create_meetup(admin: Person, *, size: str = "30", when_days: int = 7, title: str = MEETUP_TITLE,
+                        place: str = MEETUP_PLACE) -> None:
+    """The /session wizard from title to the mixed-groups button, trying a bad date, a past date and a sticker."""
+    assert admin.tr("meetup.ask_title") in plain(await admin.say("/session"))
+    await admin.say(title)
+    when = (utcnow() + timedelta(days=when_days)).strftime("%Y-%m-%d 18:30")
+    assert admin.like("meetup.bad_when").search(plain(await admin.say("next friday")))
+    assert admin.tr("meetup.past_when") in plain(await admin.say("2020-01-01 10:00"))
+    assert admin.tr("meetup.ask_size") in plain(await admin.say(when))
+    await admin.feed(admin.updates.sticker(admin.user))
+    assert admin.last is not None and admin.last.plain_text == admin.tr("meetup.use_answer")
+    await admin.press(size)
+    await admin.press_key("meetup.offline")
+    await admin.say(place)
+    await admin.press_key("meetup.deadline_24")
+    replies = await admin.press_key("meetup.mixed")
+    assert admin.like("meetup.created", title=clean_text(title)).search(plain(replies))
