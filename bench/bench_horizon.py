@@ -10,18 +10,17 @@ import argparse
 import random
 import sys
 import time
-from dataclasses import replace
 from itertools import combinations
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from matching import Instance, Meeting, Member, match_pairs
-from matching.simulate import generate_members
+from matching.simulate import everyone_can_meet, generate_members
 
 
 def community(n: int, seed: int) -> tuple[Member, ...]:
-    return tuple(replace(m, format="any") for m in generate_members(n, random.Random(seed)))
+    return tuple(everyone_can_meet(m) for m in generate_members(n, random.Random(seed)))
 
 
 def engine_horizon(n: int, seed: int) -> int:

@@ -1,17 +1,24 @@
-"""Group formation for sessions (~30-person meetups): split everyone who said yes into balanced groups with as
-few pairs who have already met as possible, interests mixed (or, on request, grouped together). Small-group
-rounds use the same search with the round's own rules and score (`matching/round.py`).
+"""Group formation for meetups (~30-person group events): split everyone who said yes into balanced groups with
+as few pairs who have already met as possible, under the pairs' hard rules and score, interests mixed (or, on
+request, grouped together). Small-group rounds use the same search with the round's own costs
+(`matching/rounds.py`).
 
 A pair inside a group costs (`matching/partition.py` searches for the cheapest balanced partition)
 
-* ``BLOCK`` if one of them blocked the other (avoided whenever possible),
+* ``BLOCK`` if they may not meet (`Rules.allowed`: a block, online-only with in-person-only, in-person-only in
+  two cities, no language in common) — avoided whenever possible; a mix the balanced sizes force is then
+  repaired as in small-group rounds (`rounds.separate`: someone moves to a group they can all meet, or is left
+  out, `GroupResult.left_out`), and so is a group whose members share no single language;
 * ``REPEAT + RECENT // age`` if they met before (every pair inside a past meeting; the latest meeting counts,
   so a recent one weighs a little more),
-* ``±1`` per interest tag they share: +1 mixes topics (it is the sum over tags of the squared tag counts per
-  group, up to a constant, so each topic spreads evenly and no group is a clique of one topic); −1 with
-  ``by_interest`` groups people with shared interests together.
+* ``±INTEREST`` per interest tag they share: + mixes topics (it is the sum over tags of the squared tag counts
+  per group, up to a constant, so each topic spreads evenly and no group is a clique of one topic); − with
+  ``by_interest`` groups people with shared interests together;
+* minus the pair's score (`score.pair_score` without its interest term, which the admin's choice above
+  replaces) in units of 1 / ``SCORE_SCALE``: help topics, free-text give ↔ need, city, daytime, language.
 
-The weights are lexicographic in practice: repeats dominate interests.
+The weights are lexicographic in practice: repeats dominate interests and scores (a pair scores at most about
+70 units, and one swap in groups of 30 changes at most 116 pairs: 8,000 < ``REPEAT``).
 
 Lower bound on repeats (reported as ``GroupResult.lower_bound``): the groups of one past round are disjoint,
 and the people of a past group of m spread over k new groups leave at least the pairs of an even split
@@ -22,21 +29,36 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
 import numpy as np
 
-from matching.model import InputError, Instance
+from matching.model import InputError, Instance, Reasons
 from matching.partition import Costs, Ints, group_count, partition
-from matching.vectors import bitmasks, overlap
+from matching.rounds import by_place, separate
+from matching.rules import Rules
+from matching.score import DEFAULT_WEIGHTS, Weights, explain
+from matching.serialization import why
+from matching.vectors import PairWeights, bitmasks, overlap
 
-__all__ = ["Group", "GroupResult", "form_groups", "group_count", "groups_cli_result", "repeat_lower_bound"]
+__all__ = [
+    "Group",
+    "GroupResult",
+    "MeetupCosts",
+    "SessionCosts",
+    "form_groups",
+    "group_count",
+    "groups_cli_result",
+    "repeat_lower_bound",
+]
 
 REPEAT = 10_000
 RECENT = 2_000  # a pair that met in the previous round costs REPEAT + RECENT, two rounds ago + RECENT / 2, …
 BLOCK = 1_000_000_000
+INTEREST = 2  # per shared interest tag, in the units of the score below (the pair score's 1.0 per tag)
+SCORE_SCALE = 2  # the pair score in half points
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,8 @@ class Group:
     members: tuple[int, ...]  # sorted ids
     repeats: int  # pairs inside that have already met (history)
     shared_interests: tuple[str, ...]  # tags held by at least two members, most common first
+    score: float = 0.0  # the sum of its pairs' scores (`score.pair_score`), as for a round's match
+    reasons: Reasons = field(default_factory=Reasons)  # as for a round's match (topics, helps, languages, …)
 
 
 @dataclass(frozen=True)
@@ -51,8 +75,10 @@ class GroupResult:
     groups: tuple[Group, ...]
     repeats: int  # total repeated pairs
     seconds: float
-    lower_bound: int = 0  # no partition into these group sizes has fewer repeats
-    blocked: int = 0  # blocked pairs that had to share a group (0 unless unavoidable)
+    lower_bound: int = 0  # no balanced partition of everyone has fewer repeats
+    blocked: int = 0  # pairs who may not meet that the balanced search left together, before the repair (0 unless
+    # the sizes force it)
+    left_out: tuple[int, ...] = ()  # ids no group could take: everyone they may meet is in groups they may not join
 
 
 def repeat_lower_bound(instance: Instance, size: int) -> int:
@@ -96,11 +122,13 @@ def _max_split_pairs(m: int, k: int, big: int, small: int, bigs: int) -> int:
     return total
 
 
-class SessionCosts:
-    """Pair costs of a session; people are positions 0..n-1 of the members sorted by id."""
+class MeetupCosts:
+    """Pair costs of a meetup; people are positions 0..n-1 of the members sorted by id."""
 
-    def __init__(self, instance: Instance, size: int, by_interest: bool) -> None:
+    def __init__(self, instance: Instance, size: int, by_interest: bool, weights: Weights = DEFAULT_WEIGHTS) -> None:
         members = sorted(instance.members, key=lambda m: m.id)
+        self.rules = Rules(instance, weights)
+        self.pair_weights = PairWeights(Rules(instance, replace(weights, interest=0.0)))
         self.ids = [m.id for m in members]
         self.n = n = len(members)
         index = {member_id: i for i, member_id in enumerate(self.ids)}
@@ -108,7 +136,7 @@ class SessionCosts:
         tag_index = {t: b for b, t in enumerate(self.tags)}
         self.member_tags = [sorted({tag_index[t] for t in m.interests}) for m in members]
         self.masks = bitmasks(self.member_tags)
-        self.a = -1 if by_interest else 1
+        self.a = -INTEREST if by_interest else INTEREST
 
         # History and blocks: sparse pair weights.
         last: dict[tuple[int, int], int] = {}
@@ -120,20 +148,15 @@ class SessionCosts:
         now = instance.round if instance.round > 0 else max(last.values(), default=0) + 1
         self.met: set[tuple[int, int]] = set(last)
         weight = {pair: REPEAT + RECENT // max(1, now - r) for pair, r in last.items()}
-        self.blocked_pairs: set[tuple[int, int]] = set()
-        for x, y in instance.blocked:
-            ix, iy = index.get(x), index.get(y)
-            if ix is not None and iy is not None and ix != iy:
-                self.blocked_pairs.add((min(ix, iy), max(ix, iy)))
-        for pair in self.blocked_pairs:
-            weight[pair] = weight.get(pair, 0) + BLOCK
         self.first = np.array([i for i, _ in weight], dtype=np.int64)
         self.second = np.array([j for _, j in weight], dtype=np.int64)
         self.weight = np.array(list(weight.values()), dtype=np.int32)
 
-        # Lower bound of the total cost (the search stops when it gets there).
+        # Lower bound of the total cost (the search stops when it gets there); the scores' part is added when
+        # the costs of everyone are built.
         k = group_count(n, size)
         small, bigs = divmod(n, k)
+        self.inside_pairs = bigs * (small + 1) * small // 2 + (k - bigs) * small * (small - 1) // 2
         self.repeat_bound = repeat_lower_bound(instance, size)
         bound = 0
         if self.repeat_bound:
@@ -142,9 +165,9 @@ class SessionCosts:
             bound = max(_round_bound(instance, size, r) * (REPEAT + RECENT // max(1, now - r)) for r in rounds)
         holders = Counter(b for tags in self.member_tags for b in tags).values()  # people per tag
         if self.a > 0:
-            bound += sum(_even_split_pairs(m, k) for m in holders)
+            bound += self.a * sum(_even_split_pairs(m, k) for m in holders)
         else:
-            bound -= sum(_max_split_pairs(m, k, small + 1, small, bigs) for m in holders)
+            bound += self.a * sum(_max_split_pairs(m, k, small + 1, small, bigs) for m in holders)
         self.bound = bound
 
     def __call__(self, members: Ints) -> Costs:
@@ -152,15 +175,27 @@ class SessionCosts:
         m = len(members)
         local = np.full(self.n, -1, dtype=np.int64)
         local[members] = np.arange(m)
-        conflict = np.zeros((m, m), dtype=np.int32)
+        scores = self.pair_weights.matrix(members, members, repeats=False)  # NaN: may not meet (and p with p)
+        forbidden = np.isnan(scores)
+        score = -np.rint(np.where(forbidden, 0.0, scores) * SCORE_SCALE).astype(np.int32)
+        del scores
+        conflict = np.where(forbidden, BLOCK, 0).astype(np.int32)
         a, b = local[self.first], local[self.second]
         inside = (a >= 0) & (b >= 0)
-        conflict[a[inside], b[inside]] = self.weight[inside]
-        conflict[b[inside], a[inside]] = self.weight[inside]
-        pair = conflict + self.a * overlap(self.masks, members[:, None], members[None, :]).astype(np.int32)
+        conflict[a[inside], b[inside]] += self.weight[inside]
+        conflict[b[inside], a[inside]] += self.weight[inside]
+        np.fill_diagonal(conflict, 0)
+        pair = conflict + score + self.a * overlap(self.masks, members[:, None], members[None, :]).astype(np.int32)
         np.fill_diagonal(pair, 0)
         priority = np.array([len(self.member_tags[p]) for p in members.tolist()], dtype=np.int64)
-        return Costs(pair, conflict, priority, self.bound if m == self.n else None)
+        bound = None
+        if m == self.n:
+            np.fill_diagonal(score, 0)
+            bound = self.bound + self.inside_pairs * int(score.min(initial=0))  # no pair scores more than the best
+        return Costs(pair, conflict, priority, bound)
+
+
+SessionCosts = MeetupCosts  # the name before meetups were called meetups
 
 
 def _round_bound(instance: Instance, size: int, r: int) -> int:
@@ -176,36 +211,47 @@ def form_groups(
     by_interest: bool = False,
     time_limit: float = 2.0,
     stall: int | None = None,
+    weights: Weights = DEFAULT_WEIGHTS,
 ) -> GroupResult:
     """Split instance.members into k = max(1, round(n / size)) groups whose sizes differ by at most one, with
-    as few repeated pairs as possible (blocked pairs apart whenever possible), interests mixed or, with
-    by_interest, grouped. The search stops at the lower bound, after `stall` steps without a better partition
-    (default `partition.default_stall(n)`; each step costs O(n)) or at time_limit: deterministic per seed unless
-    time_limit is what stops it. Above `CHUNK` people, chunks of whole groups are formed one after another."""
+    as few repeated pairs as possible, interests mixed or, with by_interest, grouped, then the best score.
+    People who may not meet (`Rules.allowed`) are kept apart whenever the sizes allow; otherwise the groups are
+    repaired (sizes may then differ by more, and whoever no group can take is in `left_out`). The search stops at
+    the lower bound, after `stall` steps without a better partition (default `partition.default_stall(n)`; each
+    step costs O(n)) or at time_limit: deterministic per seed unless time_limit is what stops it. Above `CHUNK`
+    people, chunks of whole groups are formed one after another."""
     start = time.perf_counter()
     if size < 2:
         raise InputError(f"group size must be at least 2, got {size}")
     if not instance.members:
         return GroupResult((), 0, time.perf_counter() - start)
-    costs = SessionCosts(instance, size, by_interest)
-    order = np.random.default_rng(seed).permutation(costs.n)  # only matters above CHUNK people
-    groups = partition(costs.n, size, costs, order, seed, start + max(0.0, time_limit), stall)
+    costs = MeetupCosts(instance, size, by_interest, weights)
+    order = by_place(costs.rules, np.arange(costs.n), seed)  # only matters above CHUNK people
+    found = partition(costs.n, size, costs, order, seed, start + max(0.0, time_limit), stall)
+    rules = costs.rules
+    apart = sum(1 for g in found for i, j in combinations(g, 2) if not rules.allowed(i, j))
+    groups, alone = (found, []) if all(rules.allowed_all(g) for g in found) else separate(rules, found)
+    groups = [sorted(g) for g in groups]
     return GroupResult(
         groups=_describe(costs, groups),
         repeats=sum(1 for g in groups for pair in combinations(g, 2) if pair in costs.met),
         seconds=time.perf_counter() - start,
         lower_bound=costs.repeat_bound,
-        blocked=sum(1 for g in groups for pair in combinations(g, 2) if pair in costs.blocked_pairs),
+        blocked=apart,
+        left_out=tuple(costs.ids[p] for p in alone),
     )
 
 
-def _describe(costs: SessionCosts, groups: list[list[int]]) -> tuple[Group, ...]:
+def _describe(costs: MeetupCosts, groups: list[list[int]]) -> tuple[Group, ...]:
     out = []
+    rules = costs.rules
     for inside in groups:
         repeats = sum(1 for pair in combinations(inside, 2) if pair in costs.met)
         counts = Counter(costs.tags[b] for p in inside for b in costs.member_tags[p])
         shared = tuple(t for t, c in sorted(counts.items(), key=lambda tc: (-tc[1], tc[0])) if c >= 2)
-        out.append(Group(tuple(costs.ids[p] for p in inside), repeats, shared))
+        score = round(sum(rules.score(i, j) for i, j in combinations(inside, 2)), 6)
+        reasons = explain(tuple(rules.profiles[p] for p in inside))
+        out.append(Group(tuple(costs.ids[p] for p in inside), repeats, shared, score, reasons))
     out.sort(key=lambda g: g.members)
     return tuple(out)
 
@@ -215,9 +261,11 @@ def groups_cli_result(instance: Instance, size: int, seed: int, by_interest: boo
     result = form_groups(instance, size, seed=seed, by_interest=by_interest)
     return {
         "groups": [
-            {"members": list(g.members), "repeats": g.repeats, "shared_interests": list(g.shared_interests)}
+            {"members": list(g.members), "repeats": g.repeats, "shared_interests": list(g.shared_interests),
+             "score": g.score, "why": why(g.reasons)}
             for g in result.groups
         ],
+        "left_out": list(result.left_out),
         "stats": {
             "repeats": result.repeats,
             "lower_bound": result.lower_bound,

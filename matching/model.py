@@ -21,8 +21,10 @@ class Member:
     needs: str = ""
     format: Format = "any"
     city: str | None = None
-    utc_offset: int | None = None  # minutes
-    languages: tuple[str, ...] = ()
+    utc_offset: int | None = None  # minutes east of UTC (the bot's stored offset of the member's zone)
+    languages: tuple[str, ...] = ()  # codes of the languages they can meet in; empty: unknown (meets anyone)
+    offer_topics: tuple[str, ...] = ()  # help topics they can help with (ids or slugs: the same in any language)
+    need_topics: tuple[str, ...] = ()  # help topics they are looking for
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,25 @@ class Instance:
 
 @dataclass(frozen=True)
 class Help:
-    """`giver` can help `receiver` with `what` (the receiver's own words, or the overlapping words)."""
+    """From free text: `giver`'s offer answers `receiver`'s need phrase `what`. Both phrases are quoted whole, as
+    their authors wrote them (trimmed of filler such as "I can help with"): an intro quotes the other person's own
+    phrase — to the giver the receiver's `what`, to the receiver the giver's `offer`."""
 
     giver: int
     receiver: int
-    what: str
-    exact: bool  # the whole need phrase is covered by the giver's offer
+    what: str  # the receiver's whole need phrase
+    exact: bool  # every word of the need phrase is in the giver's offer (else most of them, at least two)
+    offer: str = ""  # the giver's whole offer phrase that shares the most words with it
+
+
+@dataclass(frozen=True)
+class TopicHelp:
+    """From help topics: `giver` offers the `topics` that `receiver` is looking for (topic ids as given)."""
+
+    giver: int
+    receiver: int
+    topics: tuple[str, ...]
+    mutual: bool  # the receiver also offers something the giver is looking for
 
 
 @dataclass(frozen=True)
@@ -67,8 +82,10 @@ class Reasons:
     same_city: str | None = None
     meeting_format: Literal["offline", "online"] = "online"  # offline only when everyone can meet in person
     format_compatible: bool = True
-    shared_languages: tuple[str, ...] = ()
+    shared_languages: tuple[str, ...] = ()  # spoken by everyone who lists languages (normalised codes)
     timezone_difference: int | None = None  # minutes, largest inside the match; None if unknown
+    topic_helps: tuple[TopicHelp, ...] = ()  # one per direction with topics: who helps whom with which topics
+    daytime_overlap: int | None = None  # minutes of a 09:00–21:00 day everyone shares; None if an offset is unknown
 
 
 @dataclass(frozen=True)
@@ -82,7 +99,7 @@ class Match:
 @dataclass(frozen=True)
 class Unmatched:
     id: int
-    reason: str  # machine code: alone, blocked_all, no_compatible_partner, no_free_partner
+    reason: str  # machine code: alone, blocked_all, no_compatible_partner, no_shared_language, no_free_partner
     text: str = ""
 
 

@@ -277,7 +277,7 @@ def _best_trio(rules: Rules, x: int, mate: list[int], adj: Adjacency) -> tuple[i
         changed = {v for pair in path for v in pair}
         for a in _trio_bases(rules, y, mate, adj):
             b = mate[a]
-            if b > a and a not in changed and b not in changed and rules.allowed(y, a) and rules.allowed(y, b):
+            if b > a and a not in changed and b not in changed and rules.allowed_all((a, b, y)):
                 w = rules.weight(y, a) + rules.weight(y, b)
                 if best is None or w > best[0]:
                     best = (w, y, (a, b, y))

@@ -6,9 +6,22 @@ members of this instance (blocks and history included). The fast paths (`matchin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import combinations
+
 from matching.history import History, Ints
 from matching.model import Instance, Unmatched
-from matching.score import DEFAULT_WEIGHTS, Profile, Weights, can_meet, pair_score, profile, repeat_cost
+from matching.score import (
+    DEFAULT_WEIGHTS,
+    Profile,
+    Weights,
+    can_meet,
+    common_languages,
+    pair_score,
+    places_meet,
+    profile,
+    repeat_cost,
+)
 
 
 def current_round(instance: Instance, history_rounds: list[int]) -> int:
@@ -52,6 +65,12 @@ class Rules:
     def allowed(self, i: int, j: int) -> bool:
         return i != j and self.key(i, j) not in self.blocked and can_meet(self.profiles[i], self.profiles[j])
 
+    def allowed_all(self, group: Sequence[int]) -> bool:
+        """A trio or group may meet: every two are allowed, and one language is shared by all who list any."""
+        return all(self.allowed(i, j) for i, j in combinations(group, 2)) and (
+            common_languages(tuple(self.profiles[i] for i in group)) != frozenset()
+        )
+
     def met(self, i: int, j: int) -> bool:
         return self.key(i, j) in self.last_met
 
@@ -71,24 +90,33 @@ class Rules:
         out: dict[int, Unmatched] = {}
         if n == 1:
             return {0: Unmatched(self.ids[0], "alone", "nobody else is taking part this round")}
-        # Whether two members can meet depends only on their (format, city): count each such kind once.
-        kinds: dict[tuple[str, str | None], list[int]] = {}
+        # Whether two members can meet depends only on their (format, city, languages): count each kind once.
+        kinds: dict[tuple[str, str | None, frozenset[str]], list[int]] = {}
         for i, p in enumerate(self.profiles):
-            kinds.setdefault((p.member.format, p.city), []).append(i)
+            kinds.setdefault((p.member.format, p.city, p.languages), []).append(i)
         for members in kinds.values():
             p = self.profiles[members[0]]
             able = sum(len(other) for other in kinds.values() if can_meet(p, self.profiles[other[0]])) - 1
+            placed = sum(len(other) for other in kinds.values() if places_meet(p, self.profiles[other[0]])) - 1
             for i in members:
                 blocked = self.blocked_by[i]
                 if len(blocked) >= n - 1:
                     out[i] = Unmatched(self.ids[i], "blocked_all", "every other member is blocked")
                 elif able - sum(1 for j in blocked if can_meet(p, self.profiles[j])) <= 0:
-                    out[i] = Unmatched(self.ids[i], "no_compatible_partner", _why_nobody(p))
+                    if placed - sum(1 for j in blocked if places_meet(p, self.profiles[j])) > 0:
+                        listed = ", ".join(sorted(p.languages))
+                        out[i] = Unmatched(self.ids[i], "no_shared_language",
+                                           f"nobody else who can meet them speaks {listed}")
+                    else:
+                        out[i] = Unmatched(self.ids[i], "no_compatible_partner", _why_nobody(p))
         return out
 
 
 def _why_nobody(p: Profile) -> str:
     if p.member.format == "online":
         return "meets only online and nobody else can meet online"
-    where = f" in {p.member.city}" if p.city is not None else ""
-    return f"meets only in person and nobody else can meet{where}"
+    return f"meets only in person and nobody else can meet{_where(p)}"
+
+
+def _where(p: Profile) -> str:
+    return f" in {p.member.city}" if p.city is not None else ""

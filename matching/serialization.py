@@ -1,15 +1,18 @@
-"""Conversion between the JSON shapes of the CLI and the dataclasses, with a one-line InputError for every bad input."""
+"""Conversion between the JSON shapes of the CLI and the dataclasses, with a one-line InputError for every bad input.
+The shapes are documented in `python -m matching pairs --help` (`SCHEMA`) and matching/README.md."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from matching.model import FORMATS, Format, InputError, Instance, Meeting, Member, PairResult
+from matching.model import FORMATS, Format, InputError, Instance, Meeting, Member, PairResult, Reasons
 
 INSTANCE_KEYS = ("members", "history", "blocked", "round", "size")
-MEMBER_KEYS = ("id", "interests", "offers", "needs", "format", "city", "utc_offset", "languages",
-               "offer_topics", "need_topics")  # the topics (slugs of the phrases) are accepted and not used
+MEMBER_KEYS = ("id", "interests", "offers", "needs", "format", "city", "utc_offset", "timezone", "languages",
+               "offer_topics", "need_topics")
 ID_RANGE = (-(2**63), 2**63 - 1)  # ids are 64-bit, as in the bot's database
 ROUND_RANGE = (0, 2**31 - 1)
 OFFSET_RANGE = (-720, 840)  # minutes: UTC−12:00 to UTC+14:00
@@ -43,6 +46,13 @@ def member_from_dict(data: Any) -> Member:
         raise InputError(f"member {member_id}: unknown format {fmt!r} (expected online, offline or any)")
     city = data.get("city")
     offset = data.get("utc_offset")
+    if offset is not None:
+        offset = _int(offset, f"member {member_id} utc_offset (minutes)", OFFSET_RANGE)
+    zone = data.get("timezone")
+    if zone is not None:
+        if offset is not None:
+            raise InputError(f"member {member_id}: give utc_offset or timezone, not both")
+        offset = _zone_offset(zone, f"member {member_id} timezone")
     return Member(
         id=member_id,
         interests=_strings(data.get("interests"), f"member {member_id} interests"),
@@ -50,9 +60,32 @@ def member_from_dict(data: Any) -> Member:
         needs=_text(data.get("needs"), f"member {member_id} needs"),
         format=cast(Format, fmt),
         city=_text(city, f"member {member_id} city") or None if city is not None else None,
-        utc_offset=None if offset is None else _int(offset, f"member {member_id} utc_offset (minutes)", OFFSET_RANGE),
+        utc_offset=offset,
         languages=_strings(data.get("languages"), f"member {member_id} languages"),
+        offer_topics=_topics(data.get("offer_topics"), f"member {member_id} offer_topics"),
+        need_topics=_topics(data.get("need_topics"), f"member {member_id} need_topics"),
     )
+
+
+def _zone_offset(value: Any, what: str) -> int:
+    """An IANA zone name's UTC offset in minutes right now (the CLI runs a round now)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{what} must be a zone name such as \"Europe/Berlin\"")
+    try:
+        zone = ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"{what}: unknown time zone {_short(value)}") from None
+    delta = zone.utcoffset(datetime.now(UTC))
+    return 0 if delta is None else int(delta.total_seconds()) // 60
+
+
+def _topics(value: Any, what: str) -> tuple[str, ...]:
+    """Help topics: ids or slugs, as strings or whole numbers (the same topic in any display language)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+        raise InputError(f"{what} must be a list of topic ids (strings or whole numbers)")
+    return tuple(str(v) for v in value)
 
 
 def result_to_dict(result: PairResult) -> dict[str, Any]:
@@ -63,12 +96,35 @@ def result_to_dict(result: PairResult) -> dict[str, Any]:
                 "repeat": m.repeat,
                 "score": m.score,
                 "reasons": _plain(asdict(m.reasons)),
+                "why": why(m.reasons),
             }
             for m in result.matches
         ],
         "unmatched": [_plain(asdict(u)) for u in result.unmatched],
         "stats": asdict(result.stats),
     }
+
+
+def why(reasons: Reasons) -> list[dict[str, Any]]:
+    """The reasons as a list of typed entries (the CLI's "why"): who helps whom with which topics or phrases,
+    then what they share."""
+    out: list[dict[str, Any]] = [
+        {"type": "helps", "from": t.giver, "to": t.receiver, "topics": list(t.topics), "mutual": t.mutual}
+        for t in reasons.topic_helps
+    ]
+    out += [
+        {"type": "helps_text", "from": h.giver, "to": h.receiver, "need": h.what, "offer": h.offer, "exact": h.exact}
+        for h in reasons.helps
+    ]
+    if reasons.shared_interests:
+        out.append({"type": "shared_interests", "interests": list(reasons.shared_interests)})
+    if reasons.same_city is not None and reasons.meeting_format == "offline":
+        out.append({"type": "same_city", "city": reasons.same_city})
+    if reasons.shared_languages:
+        out.append({"type": "shared_languages", "languages": list(reasons.shared_languages)})
+    if reasons.daytime_overlap is not None:
+        out.append({"type": "daytime", "shared_minutes": reasons.daytime_overlap})
+    return out
 
 
 def _plain(value: Any) -> Any:

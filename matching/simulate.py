@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from matching.model import Instance, Meeting, Member, PairResult
 from matching.pairs import match_pairs
@@ -32,12 +32,21 @@ CITIES: tuple[tuple[str, int], ...] = (
 )
 
 
+def topic_id(phrase: str) -> str:
+    """The help topic of a generated phrase ("hiring engineers" -> "hiring-engineers")."""
+    return "-".join(phrase.casefold().split())
+
+
 def generate_member(member_id: int, rng: random.Random) -> Member:
+    """A member with interests, free-text offers and needs, and (seven in ten) help topics picked from them."""
     interests = tuple(rng.sample(sorted(TOPICS), rng.randint(1, 3)))
     own = [t for i in interests for t in TOPICS[i]]
     everything = [t for topics in TOPICS.values() for t in topics]
     offers = rng.sample(own, min(len(own), rng.randint(1, 3)))
     needs = rng.sample(everything, rng.randint(1, 3))
+    picks_topics = rng.random() < 0.7
+    offer_topics = tuple(topic_id(t) for t in offers[:2]) if picks_topics else ()
+    need_topics = tuple(topic_id(t) for t in needs[:2]) if picks_topics else ()
     russian = rng.random() < 0.15
     if russian:
         offers.append(rng.choice(RUSSIAN))
@@ -52,7 +61,14 @@ def generate_member(member_id: int, rng: random.Random) -> Member:
         city=city if rng.random() > 0.1 else None,
         utc_offset=offset if rng.random() > 0.1 else None,
         languages=("ru",) if russian and rng.random() < 0.5 else ("en", "ru") if russian else ("en",),
+        offer_topics=offer_topics,
+        need_topics=need_topics,
     )
+
+
+def everyone_can_meet(m: Member) -> Member:
+    """Format "any" and English among their languages: every two members may meet."""
+    return replace(m, format="any", languages=tuple(sorted({*m.languages, "en"})))
 
 
 def generate_members(count: int, rng: random.Random, first_id: int = 1) -> list[Member]:

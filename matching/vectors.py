@@ -2,17 +2,18 @@
 defined in `matching/score.py`) for a whole matrix of pairs or a list of pairs, with NaN exactly where
 `Rules.allowed` is false.
 
-Same numbers up to floating point: every term (a need's credit, the interest, format, city, time-zone and
-language parts, the repeat cost) is computed with the same IEEE operations as the definition, but the terms
+Same numbers up to floating point: every term (a need's credit, the topic, interest, format, city, time-zone
+and language parts, the repeat cost) is computed with the same IEEE operations as the definition, but the terms
 are added in another order, so a weight may differ from `Rules.weight` by the rounding of those additions:
 at most 2·γ(m)·T, where m counts the rounded operations (two per need phrase of either member — its credit,
-times how often it is stated — plus ten), T bounds the sum of the terms' absolute values and
+times how often it is stated — plus thirteen), T bounds the sum of the terms' absolute values and
 γ(m) = m·u / (1 − m·u) with u = 2⁻⁵³ (`rounding_bound` in tests/matching/test_score.py).
 
-The score splits into parts that vectorise: shared interests and shared languages are bit counts over
-packed bitmasks; give ↔ need is a sparse product of "what my offer is worth to each need phrase" with "which
-need phrases you have"; format, city and time zone depend only on a member's class (format, city, offset,
-languages), looked up in a class × class table; repeats come from a sorted array of past pair keys.
+The score splits into parts that vectorise: help topics (offered by one, needed by the other), shared
+interests and shared languages are bit counts over packed bitmasks; free-text give ↔ need is a sparse product
+of "what my offer is worth to each need phrase" with "which need phrases you have"; format, city, time zone and
+the language rule depend only on a member's class (format, city, offset, languages), looked up in a class ×
+class table; repeats come from a sorted array of past pair keys.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy.typing as npt
 from scipy import sparse
 
 from matching.rules import Rules
-from matching.score import RECENCY, REPEAT, Profile, Weights, need_credits
+from matching.score import DAY, DAYTIME, RECENCY, REPEAT, Profile, Weights, need_credits
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -50,7 +51,17 @@ class PairWeights:
         self._interest_value = w.interest * counts.astype(np.float64)
         self.interests = bitmasks(self.tags)
         language_ids: dict[str, int] = {}
-        languages = bitmasks([[language_ids.setdefault(x, len(language_ids)) for x in p.languages] for p in profiles])
+        languages = bitmasks([[language_ids.setdefault(x, len(language_ids)) for x in sorted(p.languages)]
+                              for p in profiles])
+        self._speaks = np.array([bool(p.languages) for p in profiles], dtype=bool)  # lists some language
+        topic_ids: dict[str, int] = {}
+        offer_topics = [[topic_ids.setdefault(t, len(topic_ids)) for t in sorted(p.offer_topics)] for p in profiles]
+        need_topics = [[topic_ids.setdefault(t, len(topic_ids)) for t in sorted(p.need_topics)] for p in profiles]
+        self._topics = bool(topic_ids)
+        self.offer_topics = bitmasks(offer_topics, len(topic_ids))
+        self.need_topics = bitmasks(need_topics, len(topic_ids))
+        self._topic_value = w.topic * np.minimum(np.arange(len(topic_ids) + 1), w.max_topics).astype(np.float64)
+        self._mutual = w.mutual
         self.help = _help_matrices(profiles, w)
         self._credit, self._needs = self.help.credit, self.help.needs
         self._phrases = self._credit.shape[1]
@@ -92,8 +103,8 @@ class PairWeights:
         self._blocked = np.sort(np.fromiter(rules.blocked, dtype=np.int64, count=len(rules.blocked)))
 
     def _class_part(self, a: npt.NDArray[Any], b: npt.NDArray[Any]) -> Floats:
-        """Format, city, time zone and language part for members a × b (broadcast); NaN where the formats or
-        places cannot meet (`score.can_meet`)."""
+        """Format, city, time zone and language part for members a × b (broadcast); NaN where format, place or
+        language forbid the pair (`score.can_meet`)."""
         w = self._weights
         fa, fb = self._fmt[a], self._fmt[b]
         ca, cb = self.city[a], self.city[b]
@@ -102,21 +113,24 @@ class PairWeights:
         in_person = (fa != _ONLINE) & (fb != _ONLINE)
         same_city = in_person & (ca >= 0) & (ca == cb)
         value = w.format_ok + np.where(same_city, w.same_city, 0.0)
-        distance = np.abs(self._offset[a] - self._offset[b])
-        zone = w.timezone * np.maximum(0.0, 1.0 - distance / w.timezone_span)
-        value = value + np.nan_to_num(zone, nan=0.0)
+        distance = np.abs(self._offset[a] - self._offset[b]) % DAY
+        distance = np.minimum(distance, DAY - distance)
+        zone = w.timezone * np.maximum(0.0, 1.0 - distance / DAYTIME)
+        value = value + np.where(same_city, 0.0, np.nan_to_num(zone, nan=0.0))  # online meetings only
         shared = overlap(self._languages, a, b) > 0
         value = value + np.where(shared, w.language, 0.0)
-        return np.where(clash | far, np.nan, value)
+        mute = self._speaks[a] & self._speaks[b] & ~shared  # both list languages, none in common
+        return np.where(clash | far | mute, np.nan, value)
 
     def _class_values(self, a: Ints, b: Ints) -> Floats:
         if self._class_table is not None:
             return self._class_table[self.cls[a], self.cls[b]]
         return self._class_part(a, b)
 
-    def matrix(self, rows: Ints, cols: Ints) -> Floats:
-        """Weights of rows × cols, NaN for forbidden pairs and for a member with itself. Built in blocks of
-        rows: large temporaries are fresh memory each time, and first touching fresh memory is what costs."""
+    def matrix(self, rows: Ints, cols: Ints, repeats: bool = True) -> Floats:
+        """Weights of rows × cols, NaN for forbidden pairs and for a member with itself (scores alone, without
+        the repeat costs, with repeats=False). Built in blocks of rows: large temporaries are fresh memory each
+        time, and first touching fresh memory is what costs."""
         n = self.n
         out = np.empty((len(rows), len(cols)))
         step = max(1, BLOCK // max(1, len(cols)))
@@ -127,7 +141,7 @@ class PairWeights:
         col_of = np.full(n, -1, dtype=np.int64)
         col_of[cols] = np.arange(len(cols))
         a, b = self._met_keys // n, self._met_keys % n
-        for x, y in ((a, b), (b, a)):
+        for x, y in ((a, b), (b, a)) if repeats else ():
             inside = (row_of[x] >= 0) & (col_of[y] >= 0)
             out[row_of[x[inside]], col_of[y[inside]]] -= self._met_cost[inside]
         forbidden = [(self._blocked // n, self._blocked % n), (self._blocked % n, self._blocked // n)]
@@ -141,6 +155,8 @@ class PairWeights:
         a, b = rows[:, None], cols[None, :]
         out[:] = self._class_values(a, b)
         out += self._interest_value[overlap(self.interests, a, b)]
+        if self._topics:
+            out += self._topic_part(a, b)
         for gives in (self._credit[rows] @ self._needs[cols].T, self._needs[rows] @ self._credit[cols].T):
             gives.data = np.minimum(gives.data, self._max_help)
             out += gives.toarray()
@@ -173,7 +189,16 @@ class PairWeights:
         """Compatibility scores of the pairs (i[k], j[k]) (`Rules.score`), NaN where format or place forbid."""
         out = self._class_values(i, j) + self._interest_value[overlap(self.interests, i, j)]
         out += np.minimum(self._help(i, j), self._max_help) + np.minimum(self._help(j, i), self._max_help)
+        if self._topics:
+            out += self._topic_part(i, j)
         return out
+
+    def _topic_part(self, a: npt.NDArray[Any], b: npt.NDArray[Any]) -> Floats:
+        """Help topics a offers and b needs and back (`score.topic_score`), a and b broadcast."""
+        ab = overlap(self.offer_topics, a, b, self.need_topics)
+        ba = overlap(self.offer_topics, b, a, self.need_topics)
+        part: Floats = self._topic_value[ab] + self._topic_value[ba]
+        return part + np.where((ab > 0) & (ba > 0), self._mutual, 0.0)
 
     def pairs(self, i: Ints, j: Ints) -> Floats:
         """Weights of the pairs (i[k], j[k]), NaN for forbidden ones."""
@@ -231,19 +256,24 @@ def _lookup(sorted_keys: Ints, values: Floats, keys: Ints) -> Floats:
     return np.where(sorted_keys[at] == keys, values[at], 0.0)
 
 
-def overlap(masks: Bits, a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[np.uint16]:
-    """Bits that rows a and b of `masks` have in common (a, b broadcast): shared tags, languages, …"""
-    shared: npt.NDArray[np.uint16] = np.bitwise_count(masks[a, 0] & masks[b, 0]).astype(np.uint16)
+def overlap(
+    masks: Bits, a: npt.NDArray[Any], b: npt.NDArray[Any], other: Bits | None = None
+) -> npt.NDArray[np.uint16]:
+    """Bits that row a of `masks` and row b of `other` (default: `masks`) have in common (a, b broadcast):
+    shared tags, languages, topics one offers and the other needs, …"""
+    second = masks if other is None else other
+    shared: npt.NDArray[np.uint16] = np.bitwise_count(masks[a, 0] & second[b, 0]).astype(np.uint16)
     for word in range(1, masks.shape[1]):
-        shared += np.bitwise_count(masks[a, word] & masks[b, word])
+        shared += np.bitwise_count(masks[a, word] & second[b, word])
     return shared
 
 
-def bitmasks(ids: list[list[int]]) -> Bits:
-    """One row of 64-bit words per member with bit `id` set for each of its ids."""
+def bitmasks(ids: list[list[int]], bits: int = 0) -> Bits:
+    """One row of 64-bit words per member with bit `id` set for each of its ids; room for at least `bits` bits
+    (masks meant to be compared need the same width)."""
     rows = np.fromiter((row for row, values in enumerate(ids) for _ in values), dtype=np.int64)
     cols = np.fromiter((value for values in ids for value in values), dtype=np.int64)
-    width = int(cols.max()) // 64 + 1 if len(cols) else 1
+    width = (max(int(cols.max()) + 1 if len(cols) else 0, bits, 1) + 63) // 64
     out = np.zeros((len(ids), width), dtype=np.uint64)
     np.bitwise_or.at(out, (rows, cols // 64), np.left_shift(np.uint64(1), (cols % 64).astype(np.uint64)))
     return out

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 import pytest
 
 from matching import Instance, Meeting, match_pairs
-from matching.simulate import generate_members
+from matching.simulate import everyone_can_meet, generate_members
 
 
 def repeat_free_rounds(n: int, seed: int) -> int:
     # Format "any" everywhere: an offline-only pair in two cities is forbidden, and K_n minus any pair has
     # fewer than n−1 disjoint perfect matchings.
-    members = tuple(replace(m, format="any") for m in generate_members(n, random.Random(seed)))
+    members = tuple(everyone_can_meet(m) for m in generate_members(n, random.Random(seed)))
     history: list[Meeting] = []
     for r in range(1, n + 1):
         result = match_pairs(Instance(members, tuple(history), round=r), seed=seed + r)
@@ -31,7 +30,7 @@ def test_round_robin_limit(n: int) -> None:
 
 def test_after_the_limit_repeats_start_with_the_oldest_pairs() -> None:
     n = 8
-    members = tuple(replace(m, format="any") for m in generate_members(n, random.Random(3)))
+    members = tuple(everyone_can_meet(m) for m in generate_members(n, random.Random(3)))
     history: list[Meeting] = []
     for r in range(1, n):
         result = match_pairs(Instance(members, tuple(history), round=r))

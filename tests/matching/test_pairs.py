@@ -26,7 +26,9 @@ def instances(draw: st.DrawFn, max_members: int = 12) -> Instance:
             format=draw(FORMATS),
             city=draw(CITIES),
             utc_offset=draw(st.sampled_from([None, 0, 60, 240])),
-            languages=tuple(draw(st.lists(st.sampled_from(["en", "ru"]), max_size=2, unique=True))),
+            languages=tuple(draw(st.lists(st.sampled_from(["en", "ru", "de"]), max_size=2, unique=True))),
+            offer_topics=tuple(draw(st.lists(st.sampled_from(["hiring", "fundraising", "legal"]), max_size=2))),
+            need_topics=tuple(draw(st.lists(st.sampled_from(["hiring", "fundraising", "legal"]), max_size=2))),
         )
         for k in range(n)
     )
@@ -46,7 +48,16 @@ def allowed(instance: Instance, a: int, b: int) -> bool:
         return False
     if {x.format, y.format} == {"online", "offline"}:  # online-only with in-person-only
         return False
+    if x.languages and y.languages and not set(x.languages) & set(y.languages):  # no language in common
+        return False
     return not (x.format == y.format == "offline" and x.city and y.city and x.city != y.city)
+
+
+def share_a_language(instance: Instance, group: tuple[int, ...]) -> bool:
+    """One language spoken by everyone in the group who lists any."""
+    by_id = {m.id: m for m in instance.members}
+    listed = [set(by_id[i].languages) for i in group if by_id[i].languages]
+    return not listed or bool(set.intersection(*listed))
 
 
 def met_pairs(instance: Instance) -> set[frozenset[int]]:
@@ -65,6 +76,7 @@ def test_hard_rules_and_accounting(instance: Instance) -> None:
         assert len(match.members) in (2, 3)
         for a, b in combinations(match.members, 2):
             assert allowed(instance, a, b)
+        assert share_a_language(instance, match.members)
     trios = [m for m in result.matches if len(m.members) == 3]
     assert len(trios) <= 1
     if trios:

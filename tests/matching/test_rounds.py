@@ -30,7 +30,9 @@ def instances(draw: st.DrawFn, max_members: int = 20) -> Instance:
             format=draw(FORMATS),
             city=draw(CITIES),
             utc_offset=draw(st.sampled_from([None, 0, 60, 240])),
-            languages=tuple(draw(st.lists(st.sampled_from(["en", "ru"]), max_size=2, unique=True))),
+            languages=tuple(draw(st.lists(st.sampled_from(["en", "ru", "de"]), max_size=2, unique=True))),
+            offer_topics=tuple(draw(st.lists(st.sampled_from(["hiring", "fundraising"]), max_size=2))),
+            need_topics=tuple(draw(st.lists(st.sampled_from(["hiring", "fundraising"]), max_size=2))),
         )
         for k in range(n)
     )
@@ -58,6 +60,8 @@ def test_groups_follow_the_pair_rules_and_explain_themselves(instance: Instance,
         group = [rules.index[i] for i in match.members]
         for i, j in combinations(group, 2):
             assert rules.allowed(i, j), "two people who may not meet share a group"
+        listed = [set(m.languages) for m in instance.members if m.id in match.members and m.languages]
+        assert not listed or set.intersection(*listed), "no language that everyone who lists languages speaks"
         assert match.repeat == any(rules.met(i, j) for i, j in combinations(group, 2))
         exact = sum(pair_score(rules.profiles[i], rules.profiles[j]) for i, j in combinations(group, 2))
         assert match.score == pytest.approx(exact, abs=1e-6)  # rounded to 6 decimals
@@ -112,7 +116,8 @@ def test_group_reasons_say_who_helps_whom() -> None:
     )
     (group,) = match_round(Instance(members), 3, 0, time_limit=PATIENT).matches
     assert group.members == (1, 2, 3)
-    assert set(group.reasons.helps) == {Help(1, 3, "pricing strategy", True), Help(2, 1, "hiring engineers", True)}
+    assert set(group.reasons.helps) == {Help(1, 3, "pricing strategy", True, "pricing strategy"),
+                                        Help(2, 1, "hiring engineers", True, "hiring engineers")}
     assert group.reasons.shared_interests == ("ai",)
     assert group.score > 0
 

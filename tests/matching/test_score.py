@@ -32,6 +32,7 @@ MANY_TAGS = [f"tag{k}" for k in range(150)]  # more than two 64-bit words of int
 TOPICS = ["python", "hiring engineers", "tax for freelancers", "design systems", "pricing", "sales", "seo",
           "python backend architecture", "налоги для фрилансеров", "engineers", "tax"]
 SEPARATORS = [", ", " and ", "; ", " / "]
+HELP_TOPICS = ["hiring", "Hiring ", "fundraising", "12", "40", "legal", " "]
 U = 2.0**-53  # unit roundoff of float64
 
 
@@ -54,7 +55,9 @@ def members(draw: st.DrawFn, member_id: int) -> Member:
         format=draw(st.sampled_from(["online", "offline", "any"])),
         city=draw(st.sampled_from([None, "", "Berlin", "berlin ", "Paris"])),
         utc_offset=draw(st.none() | st.integers(-720, 840)),
-        languages=tuple(draw(st.lists(st.sampled_from(["en", "EN", "ru", " "]), max_size=2))),
+        languages=tuple(draw(st.lists(st.sampled_from(["en", "EN", "ru", "de", " "]), max_size=2))),
+        offer_topics=tuple(draw(st.lists(st.sampled_from(HELP_TOPICS), max_size=3))),
+        need_topics=tuple(draw(st.lists(st.sampled_from(HELP_TOPICS), max_size=3))),
     )
 
 
@@ -73,6 +76,9 @@ def instances(draw: st.DrawFn, max_members: int = 24) -> Instance:
 
 weights_drawn = st.builds(
     Weights,
+    topic=st.floats(0, 8),
+    max_topics=st.integers(0, 4),
+    mutual=st.floats(0, 8),
     interest=st.floats(0, 3),
     max_interests=st.integers(0, 5),
     help=st.floats(0, 5),
@@ -80,7 +86,6 @@ weights_drawn = st.builds(
     format_ok=st.floats(0, 2),
     same_city=st.floats(0, 2),
     timezone=st.floats(0, 2),
-    timezone_span=st.integers(1, 1440),
     language=st.floats(0, 2),
 )
 
@@ -101,9 +106,9 @@ def rounding_bound(pa: Profile, pb: Profile, w: Weights, cost: float) -> float:
     """|PairWeights − definition| ≤ 2·γ(m)·T: each side sums at most m rounded terms (a need credit, times a
     repeat count, counts twice) whose absolute values add up to at most T."""
     needs = len(pa.needs) + len(pb.needs)
-    m = 2 * needs + 10
+    m = 2 * needs + 13
     total = (w.interest * w.max_interests + w.help * needs + w.format_ok + w.same_city + w.timezone + w.language
-             + cost)
+             + 2 * w.topic * w.max_topics + w.mutual + cost)
     return 2 * m * U / (1 - m * U) * total
 
 
