@@ -18,6 +18,10 @@ Behaviour worth knowing:
   Editing an unknown message_id is lenient: the message is created (marked ``synthetic``).
 * editMessageText without reply_markup removes the inline keyboard (as Telegram).
 * getUpdates waits at most ``max_poll_wait`` seconds (default 1.0) regardless of ``timeout``.
+* Once setWebhook is called, queued and newly pushed updates are POSTed to the webhook URL (with the
+  ``X-Telegram-Bot-Api-Secret-Token`` header when a secret_token was set), several at once like Telegram;
+  an update is confirmed by a 2xx answer and retried every ``webhook_retry_interval`` seconds otherwise
+  (each attempt is in ``webhook_deliveries``). getUpdates answers 409 while a webhook is set.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from aiohttp.web_request import FileField
 
 from .updates import BOT_USER, chat_member_dict
@@ -55,6 +59,7 @@ __all__ = [
     "SentMessage",
     "TelegramError",
     "UploadedFile",
+    "WebhookDelivery",
     "html_to_plain",
 ]
 
@@ -244,6 +249,15 @@ class SentMessage:
 
 
 @dataclass
+class WebhookDelivery:
+    """One POST of an update to the bot's webhook: the HTTP status, or None if the connection failed."""
+
+    update_id: int
+    status: int | None
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
 class FailureRule:
     method: str | None
     chat_id: int | str | None
@@ -332,6 +346,10 @@ class FakeTelegram:
         """Last setMyCommands list per scope/language key (json of scope + language_code)."""
         self.descriptions: dict[str, str] = {}
         self.webhook_url: str = ""
+        self.webhook_secret: str | None = None
+        """secret_token of the last setWebhook (sent back in X-Telegram-Bot-Api-Secret-Token)."""
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        self.webhook_retry_interval = 0.5
         self.allowed_updates: list[str] | None = None
         """allowed_updates from the last getUpdates that passed it (None: Telegram's default set)."""
         self.dropped_updates: list[dict[str, Any]] = []
@@ -360,6 +378,8 @@ class FakeTelegram:
         self._current_token = ""
         self._message_cursor: dict[int | str, int] = {}
         self._closing = False
+        self._webhook_tasks: dict[int, asyncio.Task[None]] = {}
+        self._client: ClientSession | None = None
 
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -391,6 +411,13 @@ class FakeTelegram:
     async def stop(self) -> None:
         self._closing = True
         self._wake_pollers()
+        for task in list(self._webhook_tasks.values()):
+            task.cancel()
+        if self._webhook_tasks:
+            await asyncio.wait(list(self._webhook_tasks.values()))
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -580,6 +607,7 @@ class FakeTelegram:
         self._updates.append(data)
         self._updates.sort(key=lambda u: int(u["update_id"]))
         self._wake_pollers()
+        self._deliver_to_webhook()
         return update_id
 
     @property
@@ -908,7 +936,54 @@ class FakeTelegram:
 
     async def _set_webhook(self, params: Params) -> bool:
         self.webhook_url = str(params.get("url", ""))
+        self.webhook_secret = params.get("secret_token") or None
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self.allowed_updates = [str(a) for a in allowed] or None
+        if params.get("drop_pending_updates"):
+            self._confirm(self._next_update_id)
+        asyncio.get_running_loop().call_soon(self._deliver_to_webhook)
         return True
+
+    # ------------------------------------------------------------------------------------------------
+    # webhook delivery
+    # ------------------------------------------------------------------------------------------------
+    async def post_to_webhook(self, update: dict[str, Any], secret: str | None) -> int:
+        """POST one update to the webhook URL as Telegram would, with ``secret`` as the secret-token header
+        (None: no header); returns the HTTP status. Not queued, not retried (for testing the endpoint)."""
+        headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+        async with self._http().post(self.webhook_url, json=update, headers=headers) as response:
+            await response.read()
+            return response.status
+
+    def _http(self) -> ClientSession:
+        if self._client is None or self._client.closed:
+            self._client = ClientSession(timeout=ClientTimeout(total=70))
+        return self._client
+
+    def _deliver_to_webhook(self) -> None:
+        if not self.webhook_url or self._closing:
+            return
+        for update in self._deliverable():
+            update_id = int(update["update_id"])
+            if update_id not in self._webhook_tasks:
+                task = asyncio.get_running_loop().create_task(self._webhook_delivery(update))
+                self._webhook_tasks[update_id] = task
+                task.add_done_callback(lambda _, uid=update_id: self._webhook_tasks.pop(uid, None))
+
+    async def _webhook_delivery(self, update: dict[str, Any]) -> None:
+        update_id = int(update["update_id"])
+        while self.webhook_url and not self._closing:
+            try:
+                status: int | None = await self.post_to_webhook(update, self.webhook_secret)
+            except (ClientError, OSError, TimeoutError):
+                status = None
+            self.webhook_deliveries.append(WebhookDelivery(update_id, status))
+            if status is not None and 200 <= status < 300:
+                self._updates = [u for u in self._updates if int(u["update_id"]) != update_id]
+                self._confirmed_update_id = max(self._confirmed_update_id, update_id + 1)
+                return
+            await asyncio.sleep(self.webhook_retry_interval)
 
     async def _get_webhook_info(self, params: Params) -> dict[str, Any]:
         return {"url": self.webhook_url, "has_custom_certificate": False,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +14,31 @@ from tests.support.fake_telegram import FakeTelegram, SentMessage
 from tests.support.updates import TgUser, UpdateFactory
 
 TEST_TOKEN = "123456:TEST-token-for-the-coffee-bot"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for the bot's web server, or as a dead database address)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run_bot_once(workdir: Path, env: dict[str, str], limit: float = 60) -> tuple[int, str, float]:
+    """`python -m bot` expected to stop by itself: (exit code, stderr, seconds it took)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=workdir, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), limit)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, stderr.decode(), loop.time() - started
 
 
 @asynccontextmanager
@@ -23,13 +50,30 @@ async def bot_process(
         sys.executable, "-m", "bot", cwd=workdir, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
+    buffer = _outputs[process] = bytearray()
+    reader = asyncio.create_task(_read_all(process, buffer))  # a full pipe would block the bot's logging
     try:
         yield process
     finally:
         if process.returncode is None:
             process.kill()
-        output, _ = await process.communicate()
-        assert b"Traceback" not in output, output.decode()
+        await process.wait()
+        await reader
+        assert b"Traceback" not in buffer, buffer.decode()
+
+
+_outputs: weakref.WeakKeyDictionary[asyncio.subprocess.Process, bytearray] = weakref.WeakKeyDictionary()
+
+
+async def _read_all(process: asyncio.subprocess.Process, buffer: bytearray) -> None:
+    assert process.stdout is not None
+    while chunk := await process.stdout.read(65536):
+        buffer += chunk
+
+
+def output_of(process: asyncio.subprocess.Process) -> str:
+    """What a process started by bot_process has printed so far (stdout and stderr)."""
+    return _outputs[process].decode(errors="replace")
 
 
 class Client:
