@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.db.fsm_storage import SqlStorage
 from bot.handlers import (
     admin,
+    admin_members,
     admin_rounds,
     fallback,
     groups,
@@ -77,8 +78,8 @@ def create_dispatcher(
     dispatcher.message.outer_middleware(CleanTextMiddleware())
     # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
-        meetups.setup(), questionnaire.setup(), start.setup(), membership.setup(), rounds.setup(), admin.setup(),
-        admin_rounds.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
+        meetups.setup(), admin_members.setup(), questionnaire.setup(), start.setup(), membership.setup(),
+        rounds.setup(), admin.setup(), admin_rounds.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
     )
     dispatcher.errors.register(on_error)
     return dispatcher

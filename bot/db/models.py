@@ -136,6 +136,7 @@ class Membership(Base):
     )
     paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    banned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # set with status left: no invite lets them in
 
     user: Mapped[User] = relationship(back_populates="memberships")
     community: Mapped[Community] = relationship(back_populates="memberships")

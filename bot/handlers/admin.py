@@ -1,4 +1,5 @@
-"""Admin commands in private chats: /newcommunity, /invite, /members. Rights are checked on every call."""
+"""Admin commands in private chats: /newcommunity, /invite (/members: admin_members). Rights are checked on every
+call."""
 
 from __future__ import annotations
 
@@ -11,12 +12,9 @@ from bot.config import Settings
 from bot.db.models import User
 from bot.domain.rights import GroupAdminCheck
 from bot.presentation.links import add_to_group_link, join_link
-from bot.presentation.render import member_line
 from bot.presentation.texts import Texts
 from bot.scheduler import RoundScheduler
 from bot.services import communities
-
-MEMBERS_SHOWN = 50
 
 
 async def new_community(message: Message, command: CommandObject, bot: Bot, session: AsyncSession, user: User,
@@ -49,26 +47,9 @@ async def invite(message: Message, bot: Bot, session: AsyncSession, user: User, 
     await message.answer("\n".join(lines), disable_web_page_preview=True)
 
 
-async def members(message: Message, session: AsyncSession, user: User, texts: Texts,
-                  group_rights: GroupAdminCheck) -> None:
-    administered = await communities.administered_by(session, group_rights, user)
-    if not administered:
-        await message.answer(texts("admin.none"))
-        return
-    for community in administered:
-        rows = await communities.members_of(session, community)
-        lines = [member_line(texts, membership) for membership in rows[:MEMBERS_SHOWN]]
-        more = len(rows) - MEMBERS_SHOWN
-        if more > 0:
-            lines.append(texts("admin.members_more", count=more))
-        header = texts("admin.members_header", community=community.name, count=len(rows))
-        await message.answer("\n".join([header, *lines]))
-
-
 def setup() -> Router:
     router = Router(name="admin")
     router.message.filter(F.chat.type == "private")
     router.message.register(new_community, Command("newcommunity"))
     router.message.register(invite, Command("invite"))
-    router.message.register(members, Command("members"))
     return router

@@ -35,6 +35,9 @@ async def start_with_code(message: Message, command: CommandObject, bot: Bot, st
         await message.answer(texts("start.bad_code"))
         return
     outcome = await memberships.join(session, user, community)
+    if outcome is None:
+        await message.answer(texts("start.join_refused"))
+        return
     await message.answer(welcome(texts, community, outcome))
     if not user.has_confirmed_profile:
         await questionnaire.start(bot, state, session, user, texts, community)

@@ -124,3 +124,39 @@ class MeetupConnectCb(CallbackData, prefix="sk"):
 
 class GroupPlaceCb(CallbackData, prefix="gp"):
     group_id: int
+
+
+SEARCH_BYTES = 24  # a /members search kept in buttons: MemberCb stays within 64 bytes with the longest ids
+MAX_PAGE = 9999
+
+
+def search_key(text: str) -> str:
+    """A typed /members search as buttons carry it: one line, no separator, at most SEARCH_BYTES of UTF-8."""
+    cleaned = " ".join(text.replace(":", " ").split())
+    while len(cleaned.encode()) > SEARCH_BYTES:
+        cleaned = cleaned[:-1]
+    return cleaned.strip()
+
+
+class MembersCb(CallbackData, prefix="mb"):
+    """/members: one page of a community's members, only those whose name contains `query` if it is set."""
+
+    community_id: int
+    page: int = 0
+    query: str = ""
+
+
+class MembersSearchCb(CallbackData, prefix="ms"):
+    community_id: int
+
+
+class MemberCb(CallbackData, prefix="mm"):
+    """One member in /members: their card (action ""), an action, or its confirmation; `page` and `query` lead
+    back to the list."""
+
+    community_id: int
+    user_id: int
+    action: str = ""  # "", or a services.members action: pause, resume, remove, ban, unban
+    confirmed: bool = False
+    page: int = 0
+    query: str = ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.db.models import (
@@ -21,6 +21,7 @@ from bot.db.models import (
 from bot.domain.membership import PAUSE_CHOICES
 from bot.domain.profile import OFFSET_CHOICES, Step, TimeZoneAnswer, offset_name
 from bot.domain.schedule import GROUP_SIZE_CHOICES, REMINDER_CHOICES, SCHEDULE_FIELDS, TIME_CHOICES
+from bot.presentation.admin_views import MemberRow
 from bot.presentation.callbacks import (
     ALL_COMMUNITIES,
     BlockCb,
@@ -36,6 +37,9 @@ from bot.presentation.callbacks import (
     MatchNowCb,
     MeetupConnectCb,
     MeetupRateCb,
+    MemberCb,
+    MembersCb,
+    MembersSearchCb,
     NoReasonCb,
     PauseCb,
     ProfileEditCb,
@@ -340,3 +344,47 @@ def group_places(texts: Texts, groups: Sequence[MeetupGroup]) -> InlineKeyboardM
     """After forming: a "set the place" button per group."""
     return grid(((texts.label("meetup.set_place", number=group.number), GroupPlaceCb(group_id=group.id))
                  for group in groups), 3)
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+MEMBER_MARKS = {"paused": "⏸ ", "left": "⛔ "}  # only banned people are listed with status left
+
+
+def members_page(texts: Texts, community_id: int, rows: Sequence[MemberRow], page: int, pages: int,
+                 query: str) -> InlineKeyboardMarkup:
+    """/members: a button per member on the page (two to a row), previous / next, search or everyone."""
+    people = [_button(MEMBER_MARKS.get(membership.status.value, "") + name_of(membership.user),
+                      MemberCb(community_id=community_id, user_id=membership.user_id, page=page, query=query))
+              for membership, _ in rows]
+    keyboard = [people[index:index + 2] for index in range(0, len(people), 2)]
+    turn = [_button(texts.label(key), MembersCb(community_id=community_id, page=to, query=query))
+            for key, to, shown in (("members.prev", page - 1, page > 0), ("members.next", page + 1, page + 1 < pages))
+            if shown]
+    search = [_button(texts.label("members.search"), MembersSearchCb(community_id=community_id))]
+    if query:
+        search.append(_button(texts.label("members.show_all"), MembersCb(community_id=community_id)))
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in (*keyboard, turn, search) if row])
+
+
+def member_actions(texts: Texts, community_id: int, user_id: int, actions: Sequence[str], page: int,
+                   query: str) -> InlineKeyboardMarkup:
+    """A member's card: the actions that apply to them now, and back to the list page they came from."""
+    buttons = [(texts.label(f"members.{action}"), MemberCb(community_id=community_id, user_id=user_id,
+                                                          action=action, page=page, query=query))
+               for action in actions]
+    back = (texts.label("members.back"), MembersCb(community_id=community_id, page=page, query=query))
+    return grid([*buttons, back], 1 if len(buttons) < 3 else 2)
+
+
+def member_confirm(texts: Texts, community_id: int, user_id: int, action: str, page: int,
+                   query: str) -> InlineKeyboardMarkup:
+    """Confirm removing or banning a member; "no" goes back to their card."""
+    def to(act: str, confirmed: bool) -> MemberCb:
+        return MemberCb(community_id=community_id, user_id=user_id, action=act, confirmed=confirmed, page=page,
+                        query=query)
+
+    return grid([(texts.label(f"members.yes_{action}"), to(action, True)),
+                 (texts.label("members.cancel"), to("", False))], 2)

@@ -11,10 +11,14 @@ from bot.db.models import Community, Membership, MembershipStatus, User
 from bot.domain.membership import JoinOutcome, PauseLength
 
 
-async def join(session: AsyncSession, user: User, community: Community) -> JoinOutcome:
+async def join(session: AsyncSession, user: User, community: Community) -> JoinOutcome | None:
+    """Join through an invite link (every way of joining comes here); None: the community banned this person,
+    and no invite link lets them back in until an admin unbans them."""
     membership = await session.scalar(
         select(Membership).where(Membership.user_id == user.id, Membership.community_id == community.id)
     )
+    if membership is not None and membership.banned_at is not None:
+        return None
     if membership is None:
         session.add(Membership(user_id=user.id, community_id=community.id))
         outcome = JoinOutcome.JOINED
