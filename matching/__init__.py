@@ -11,6 +11,7 @@ from matching.model import (
     PairResult,
     PairStats,
     Reasons,
+    TopicHelp,
     Unmatched,
 )
 from matching.pairs import match_pairs
@@ -30,6 +31,7 @@ __all__ = [
     "PairResult",
     "PairStats",
     "Reasons",
+    "TopicHelp",
     "Unmatched",
     "Weights",
     "form_groups",

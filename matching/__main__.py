@@ -16,7 +16,7 @@ from matching.groups import groups_cli_result
 from matching.model import InputError, Instance
 from matching.pairs import match_pairs
 from matching.rounds import match_round
-from matching.serialization import instance_from_dict, result_to_dict
+from matching.serialization import GROUPS_OUTPUT, INPUT_SCHEMA, PAIRS_OUTPUT, instance_from_dict, result_to_dict
 
 MAX_SIMULATED = 100_000  # members: the largest community the engine is measured on
 
@@ -30,12 +30,16 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m matching")
     commands = parser.add_subparsers(dest="command", required=True)
-    pairs = commands.add_parser("pairs", help="match one round: instance JSON on stdin, result JSON on stdout")
+    raw = argparse.RawDescriptionHelpFormatter  # the epilogs are laid out by hand
+    pairs = commands.add_parser("pairs", help="match one round: instance JSON on stdin, result JSON on stdout",
+                                epilog=INPUT_SCHEMA + PAIRS_OUTPUT, formatter_class=raw)
     pairs.add_argument("--seed", type=int, default=0)
-    round_ = commands.add_parser("round", help="a community's round in pairs or small groups (same JSON as pairs)")
+    round_ = commands.add_parser("round", help="a community's round in pairs or small groups (same JSON as pairs)",
+                                 epilog=INPUT_SCHEMA + PAIRS_OUTPUT, formatter_class=raw)
     round_.add_argument("--group-size", type=int, default=2, help="2 for pairs (the default), 3-8 for small groups")
     round_.add_argument("--seed", type=int, default=0)
-    groups = commands.add_parser("groups", help="form session groups: instance JSON on stdin, groups JSON out")
+    groups = commands.add_parser("groups", help="form meetup groups: instance JSON on stdin, groups JSON out",
+                                 epilog=INPUT_SCHEMA + GROUPS_OUTPUT, formatter_class=raw)
     groups.add_argument("--size", type=int, default=None, help="people per group (default: the input's size, or 30)")
     groups.add_argument("--seed", type=int, default=0)
     groups.add_argument("--by-interest", action="store_true", help="group shared interests together")

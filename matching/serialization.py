@@ -10,6 +10,55 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from matching.model import FORMATS, Format, InputError, Instance, Meeting, Member, PairResult, Reasons
 
+INPUT_SCHEMA = """\
+input (stdin, one JSON object; unknown keys are refused):
+  members   list, required. Each member:
+    id            integer (64-bit), required, unique
+    interests     list of strings (tags, compared ignoring case and spaces)
+    offers        string: "how I can help", free text
+    needs         string: "what I'm looking for", free text
+    offer_topics  list of topic ids (strings or integers): help topics they can help with
+    need_topics   list of topic ids: help topics they are looking for (topics compare by id, whatever
+                  language they are shown in; a topic one offers and the other needs weighs 4 per topic,
+                  at most 2 per direction, +4 when topics flow both ways; free text at most 4 per direction)
+    format        "online" | "offline" (in person only) | "any" (default)
+    city          string (in-person-only members in two different cities never meet)
+    languages     list of language codes they can meet in; hard rule: a pair or group needs a language
+                  shared by all who list any (an empty list or no key: unknown, meets anyone)
+    utc_offset    integer minutes east of UTC, -720..840; or
+    timezone      an IANA zone name ("Europe/Berlin"), read as its offset now (not both)
+  history   list of {"members": [id, id, ...], "round": n}: past pairs, trios, groups (every pair inside met)
+  blocked   list of [a, b]: a asked never to meet b (either way)
+  round     integer: this round's number (default: one after the latest in history)
+  size      integer: groups only, people per group when --size is not given (default 30)
+
+"""
+PAIRS_OUTPUT = """\
+output (stdout): {"matches": [...], "unmatched": [...], "stats": {...}}
+  matches[]   {"members": [ids], "repeat": bool, "score": float, "reasons": {...}, "why": [...]}
+    reasons   shared_interests, helps [{giver, receiver, what, exact, offer}], same_city, meeting_format,
+              format_compatible, shared_languages, timezone_difference, topic_helps [{giver, receiver, topics,
+              mutual}], daytime_overlap (minutes of 09-21 local time everyone shares; online only)
+    why[]     typed entries, strongest first:
+              {"type": "helps", "from": id, "to": id, "topics": [...], "mutual": bool}
+              {"type": "helps_text", "from": id, "to": id, "need": "<to's own phrase>",
+               "offer": "<from's own phrase>", "exact": bool}
+              {"type": "shared_interests", "interests": [...]}   {"type": "same_city", "city": "..."}
+              {"type": "shared_languages", "languages": [...]}  {"type": "daytime", "shared_minutes": n}
+  unmatched[] {"id", "reason": alone | blocked_all | no_compatible_partner | no_shared_language |
+              no_free_partner, "text"}
+  stats       {"repeats", "score", "seconds", "strategy": schedule | optimise | groups}
+bad input: one line on stderr, exit code 2
+"""
+GROUPS_OUTPUT = """\
+output (stdout): {"groups": [...], "left_out": [ids], "stats": {...}}
+  groups[]    {"members": [ids], "repeats": n, "shared_interests": [...], "score": float, "why": [...]}
+              (why as in `pairs --help`)
+  left_out    ids no group could take (everyone they may meet is in groups they may not join)
+  stats       {"repeats", "lower_bound", "blocked", "seconds"}: repeated pairs, the pigeonhole bound on
+              them, pairs who may not meet that the balanced search had to leave together (then moved)
+bad input: one line on stderr, exit code 2
+"""
 INSTANCE_KEYS = ("members", "history", "blocked", "round", "size")
 MEMBER_KEYS = ("id", "interests", "offers", "needs", "format", "city", "utc_offset", "timezone", "languages",
                "offer_topics", "need_topics")

@@ -87,6 +87,15 @@ def test_pairs_round_trip() -> None:
         '{"members": [{"id": 1, "utc_offset": 100000}, {"id": 2}]}',  # no place on Earth
         '{"members": [{"id": 1, "utc_offset": -721}, {"id": 2}]}',
         '{"members": [{"id": ' + "9" * 5000 + "}]}",  # more digits than Python converts
+        '{"members": [{"id": 1, "languages": "en"}, {"id": 2}]}',
+        '{"members": [{"id": 1, "languages": [1]}, {"id": 2}]}',
+        '{"members": [{"id": 1, "offer_topics": "hiring"}, {"id": 2}]}',
+        '{"members": [{"id": 1, "need_topics": [true]}, {"id": 2}]}',
+        '{"members": [{"id": 1, "need_topics": [{"id": 3}]}, {"id": 2}]}',
+        '{"members": [{"id": 1, "timezone": "Mars/Olympus"}, {"id": 2}]}',
+        '{"members": [{"id": 1, "timezone": 60}, {"id": 2}]}',
+        '{"members": [{"id": 1, "timezone": "../../etc/passwd"}, {"id": 2}]}',
+        '{"members": [{"id": 1, "timezone": "Europe/Berlin", "utc_offset": 60}, {"id": 2}]}',
     ],
 )
 def test_malformed_input_is_one_line_exit_2(stdin: str, monkeypatch: pytest.MonkeyPatch,
@@ -156,3 +165,43 @@ def test_round_in_small_groups() -> None:
     result = json.loads(done.stdout)
     assert sorted(m["members"] for m in result["matches"]) == [[1, 2, 3, 4], [5, 6, 7, 8]]
     assert result["stats"]["strategy"] == "groups"
+
+
+def test_topics_languages_and_time_zones_round_trip(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    instance = {
+        "members": [
+            {"id": 12, "offer_topics": ["hiring", 7], "need_topics": ["fundraising"], "languages": ["en", "ru"],
+             "timezone": "Europe/Berlin", "format": "offline", "city": "Berlin"},
+            {"id": 40, "offer_topics": ["fundraising"], "need_topics": ["hiring"], "languages": ["ru"],
+             "utc_offset": 60, "format": "any", "city": "Berlin"},
+            {"id": 41, "need_topics": ["hiring"], "languages": ["en"]},
+            {"id": 42, "languages": ["en"], "needs": "design systems", "offers": "UX writing"},
+        ],
+    }
+    for command in (["pairs"], ["round", "--group-size", "2"]):
+        code, out, err = run_main(command, json.dumps(instance), monkeypatch, capsys)
+        assert code == 0, err
+        result = json.loads(out)
+        (mutual,) = [m for m in result["matches"] if 12 in m["members"]]
+        assert mutual["members"] == [12, 40]  # 40 speaks only Russian, 41 and 42 only English
+        assert {"type": "helps", "from": 12, "to": 40, "topics": ["hiring"], "mutual": True} in mutual["why"]
+        assert {"type": "helps", "from": 40, "to": 12, "topics": ["fundraising"], "mutual": True} in mutual["why"]
+        assert {"type": "shared_languages", "languages": ["ru"]} in mutual["why"]
+        assert {"type": "same_city", "city": "Berlin"} in mutual["why"]
+    code, out, err = run_main(["groups", "--size", "2"], json.dumps(instance), monkeypatch, capsys)
+    assert code == 0, err
+    groups = json.loads(out)
+    assert [12, 40] in [g["members"] for g in groups["groups"]] and groups["left_out"] == []
+    (mutual,) = [g for g in groups["groups"] if g["members"] == [12, 40]]
+    assert {"type": "helps", "from": 12, "to": 40, "topics": ["hiring"], "mutual": True} in mutual["why"]
+
+
+@pytest.mark.parametrize("command", ["pairs", "round", "groups"])
+def test_help_documents_the_json(command: str, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_main([command, "--help"], "", monkeypatch, capsys)
+    assert code == 0
+    for key in ("offer_topics", "need_topics", "languages", "timezone", "utc_offset", "blocked", "history"):
+        assert key in out
+    assert ("left_out" if command == "groups" else '"type": "helps"') in out
