@@ -31,6 +31,7 @@ from bot.handlers import (
     rounds,
     start,
 )
+from bot.instrumentation import UpdateMetricsMiddleware
 from bot.middlewares import CleanTextMiddleware, DbSessionMiddleware, UserMiddleware
 from bot.presentation.texts import LANGUAGES, Texts
 from bot.telegram_retry import ReleaseConnectionMiddleware, RetryAfterMiddleware
@@ -73,6 +74,7 @@ def create_dispatcher(
         sessionmaker=sessionmaker,
         **workflow_data,
     )
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware())  # first: times the session and user lookup too
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(UserMiddleware())
     dispatcher.message.outer_middleware(CleanTextMiddleware())
