@@ -5,7 +5,6 @@ web server answers the probes and serves metrics."""
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from tests.support.catalogue import en
 from tests.support.databases import MigratedTemplates, empty_all_tables
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.process import TEST_TOKEN, Client, bot_process, free_port, output_of
+from tests.support.prometheus import metric
 from tests.support.updates import TgUser, UpdateFactory
 
 pytestmark = pytest.mark.e2e
@@ -31,18 +31,6 @@ async def postgres_url(templates: MigratedTemplates) -> str:
     await empty_all_tables(engine)
     await engine.dispose()
     return url
-
-
-def metric(text: str, name: str, **labels: str) -> float:
-    """The value of one sample in Prometheus text output (labels in any order); 0 if absent."""
-    for line in text.splitlines():
-        match = re.fullmatch(r"([a-z_]+)(?:\{(.*)\})? (\S+)", line)
-        if match is None or match.group(1) != name:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
-        if all(found.get(key) == value for key, value in labels.items()):
-            return float(match.group(3))
-    return 0.0
 
 
 async def test_webhook_mode_end_to_end(tg: FakeTelegram, postgres_url: str, tmp_path: Path) -> None:
