@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
 from bot.db.models import Community
+from bot.outbox import purge_sent
 from bot.services import checkins, meetups, rounds
 
 log = logging.getLogger(__name__)
@@ -48,3 +49,4 @@ class Jobs:
             for due in await meetups.meetups_due(session, now):
                 formed = await meetups.form_meetup_groups(session, due)
                 sent += formed.participants if formed else 0
+            await purge_sent(session, now)

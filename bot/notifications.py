@@ -59,6 +59,19 @@ def partner_unreachable(person: User, unreachable: User, match_id: int) -> Row:
                reply_markup=keyboards.replacement(texts, match_id), match_id=match_id)
 
 
+def partner_left(person: User, match_id: int, others_staying: int, community: str) -> Row:
+    """A partner erased their profile mid-round. Their name is gone too: the text names nobody."""
+    texts = Texts(person.language)
+    if others_staying:
+        return _to(person, "partner_left", texts("erased.group_member_left", community=community), match_id=match_id)
+    return _to(person, "partner_left", texts("erased.partner_left", community=community),
+               reply_markup=keyboards.replacement(texts, match_id), match_id=match_id)
+
+
+def name_of(person: User) -> str:
+    return render.name_of(person)
+
+
 def meetup_invitation(person: User, meetup: Meetup, community: Community) -> Row:
     texts = Texts(person.language)
     return _to(person, "meetup_invite", render.meetup_invitation(texts, meetup, community),

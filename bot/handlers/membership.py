@@ -17,7 +17,7 @@ from bot.presentation import keyboards
 from bot.presentation.callbacks import ALL_COMMUNITIES, DeleteCb, DismissCb, LanguageCb, LeaveCb, PauseCb, ResumeCb
 from bot.presentation.render import membership_line
 from bot.presentation.texts import Texts
-from bot.services import memberships, profiles, users
+from bot.services import erasure, memberships, users
 
 
 def names(chosen: Sequence[Membership]) -> str:
@@ -122,7 +122,7 @@ async def delete(message: Message, texts: Texts) -> None:
 async def delete_confirmed(query: CallbackQuery, bot: Bot, state: FSMContext, session: AsyncSession,
                            user: User, texts: Texts) -> None:
     await state.clear()
-    await profiles.erase_person(session, user)
+    await erasure.erase_person(session, user)
     await edit_or_send(query, bot, texts("delete.done"))
 
 

@@ -17,6 +17,7 @@ from bot.presentation.callbacks import BlockCb, CheckinCb, FollowUpCb, NoReasonC
 from bot.presentation.texts import Texts
 from bot.services import checkins, replacements
 from bot.services.checkins import Seat
+from bot.services.replacements import Replacement
 
 OUTCOMES = {outcome.value for outcome in Outcome}
 NO_MEETING_REASONS = {reason.value for reason in NoMeetingReason}
@@ -127,11 +128,13 @@ async def replace(query: CallbackQuery, callback_data: ReplaceCb, bot: Bot, sess
     seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
     if seat is None:
         return
-    partner = await replacements.find_new_partner(session, seat)
-    if partner is None:
+    outcome = await replacements.find_new_partner(session, seat)
+    if outcome.status is Replacement.NOT_NEEDED:
+        await stale_button(query, texts)
+    elif outcome.partner is None:
         await edit_or_send(query, bot, texts("blocked.nobody_free"))
-        return
-    await edit_or_send(query, bot, texts("blocked.found", name=render.name_of(partner)))
+    else:
+        await edit_or_send(query, bot, texts("blocked.found", name=render.name_of(outcome.partner)))
 
 
 def setup() -> Router:

@@ -21,7 +21,8 @@ Protocol, per row:
    as a fencing token: a row re-claimed by someone else is not overwritten). Group commit: answers that arrive
    while a commit is under way share the next one, so no row waits longer than it would for the database
    lock anyway, and SQLite (one writer, an fsync per commit) keeps up with 200 messages/second:
-   * ok → ``sent`` with ``sent_at`` and ``telegram_message_id``;
+   * ok → ``sent`` with ``sent_at`` and ``telegram_message_id``; text and buttons are blanked (no copy of a
+     sent message is kept; the bare row is deleted by ``purge_sent`` after 30 days);
    * 429 → pending with ``not_before = now + retry_after``, and the whole worker pauses for ``retry_after``
      (it is a flood limit on the bot, not on the chat);
    * network error, 5xx, 401/404 and the unexpected → pending with exponential backoff; ``failed`` once
@@ -42,10 +43,10 @@ The worker calls ``bot.session.make_request`` directly: it owns the 429 policy, 
 sleeps out a 429 inside one send (bot.telegram_retry) would keep the other sends hitting the flood limit.
 """
 
-from bot.outbox.store import BlockedHook, enqueue, mark_written, outbox_values, queue, wake_on_commit
+from bot.outbox.store import BlockedHook, enqueue, mark_written, outbox_values, purge_sent, queue, wake_on_commit
 from bot.outbox.worker import DeliverySettings, DeliveryStats, DeliveryWorker
 
 __all__ = [
     "BlockedHook", "DeliverySettings", "DeliveryStats", "DeliveryWorker", "enqueue", "mark_written", "outbox_values",
-    "queue", "wake_on_commit",
+    "purge_sent", "queue", "wake_on_commit",
 ]

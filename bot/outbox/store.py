@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import Row, Select, Update, and_, event, func, or_, select, update
+from sqlalchemy import Row, Select, Update, and_, delete, event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -140,3 +140,12 @@ def queue_heads() -> Select[tuple[int]]:
     )
 
 
+SENT_ROWS_KEPT = timedelta(days=30)
+
+
+async def purge_sent(session: AsyncSession, now: datetime) -> int:
+    """Delete sent rows (already bodiless) older than `SENT_ROWS_KEPT`; they only served delivery statistics."""
+    o = OutboxMessage
+    result = await session.execute(delete(o).where(o.status == OutboxStatus.SENT, o.sent_at < now - SENT_ROWS_KEPT))
+    await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -364,7 +364,8 @@ class DeliveryWorker:
                 log.warning("sending outbox %s failed: %r", claim.id, error)
             await self._retry_or_fail(claim, _describe(error))
         else:
-            if await self._finish(claim, status=OutboxStatus.SENT, sent_at=utcnow(),
+            # A sent message's copy is not kept (it carries people's cards): see "Privacy" in README.
+            if await self._finish(claim, status=OutboxStatus.SENT, sent_at=utcnow(), text="", reply_markup=None,
                                   telegram_message_id=message.message_id, error=None):
                 self.stats.sent += 1
                 if self._run is not None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import notifications
-from bot.db.models import Block, Membership, MembershipStatus, OutboxMessage, RoundLeftOut, User
+from bot.db.models import Block, Match, MatchMember, Membership, MembershipStatus, OutboxMessage, RoundLeftOut, User
 from bot.outbox import queue
 from bot.services.checkins import Seat, seat_of
 from bot.services.rounds import add_match, engine_member
@@ -51,9 +54,37 @@ async def _blocked_either_way(session: AsyncSession, one: int, other: int) -> bo
     return found is not None
 
 
-async def find_new_partner(session: AsyncSession, seat: Seat) -> User | None:
+class Replacement(enum.Enum):
+    FOUND = "found"
+    WAITING = "waiting"  # nobody free now: the asker waits in the round's left-out list
+    NOT_NEEDED = "not_needed"  # a partner is still there, or the asker already has a new match
+
+
+@dataclass(frozen=True)
+class ReplacementOutcome:
+    status: Replacement
+    partner: User | None = None
+
+
+async def needs_replacement(session: AsyncSession, seat: Seat) -> bool:
+    """Only someone left alone may ask: every partner erased their profile, left, was paused (a blocked bot
+    pauses them) — and the asker has no newer match in this round (a second press finds nobody twice)."""
+    for partner in seat.partners:
+        if partner.telegram_id is not None and await session.scalar(select(Membership.id).where(
+                Membership.user_id == partner.id, Membership.community_id == seat.community.id,
+                Membership.status == MembershipStatus.ACTIVE)) is not None:
+            return False
+    newer = await session.scalar(select(MatchMember.match_id).join(Match).where(
+        MatchMember.user_id == seat.member.user_id, Match.round_id == seat.match.round_id,
+        Match.id > seat.match.id))
+    return newer is None
+
+
+async def find_new_partner(session: AsyncSession, seat: Seat) -> ReplacementOutcome:
     """Pair the asker with someone this round left out, or with another member whose partner also dropped
     out. When nobody is free the asker waits in the round's left-out list for the next such person."""
+    if not await needs_replacement(session, seat):
+        return ReplacementOutcome(Replacement.NOT_NEEDED)
     asker = await session.get(User, seat.member.user_id)
     assert asker is not None
     waiting = await session.scalars(
@@ -68,8 +99,8 @@ async def find_new_partner(session: AsyncSession, seat: Seat) -> User | None:
         pair = EngineMatch(members=(asker.id, other.id), repeat=False, score=0.0, reasons=Reasons())
         await add_match(session, seat.match.round, seat.community, pair, {asker.id: asker, other.id: other})
         await session.commit()
-        return other
+        return ReplacementOutcome(Replacement.FOUND, other)
     if await session.get(RoundLeftOut, (seat.match.round_id, asker.id)) is None:
         session.add(RoundLeftOut(round_id=seat.match.round_id, user_id=asker.id, reason=WAITING))
     await session.commit()
-    return None
+    return ReplacementOutcome(Replacement.WAITING)
