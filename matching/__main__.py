@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     groups.add_argument("--size", type=int, default=None, help="people per group (default: the input's size, or 30)")
     groups.add_argument("--seed", type=int, default=0)
     groups.add_argument("--by-interest", action="store_true", help="group shared interests together")
+    groups.add_argument("--one-place", action="store_true",
+                        help="everyone meets at the meetup's one place: format and city do not keep people apart")
     sim = commands.add_parser("simulate", help="run rounds on a generated community, feeding results back")
     sim.add_argument("--members", type=int, default=200)
     sim.add_argument("--rounds", type=int, default=100)
@@ -86,7 +88,7 @@ def _run(args: argparse.Namespace, instance: Instance, size: int) -> dict[str, A
         return result_to_dict(match_pairs(instance, seed=args.seed))
     if args.command == "round":
         return result_to_dict(match_round(instance, size, args.seed))
-    return groups_cli_result(instance, size, args.seed, args.by_interest)
+    return groups_cli_result(instance, size, args.seed, args.by_interest, args.one_place)
 
 
 def _simulate(args: argparse.Namespace) -> int:

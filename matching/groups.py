@@ -212,6 +212,7 @@ def form_groups(
     time_limit: float = 2.0,
     stall: int | None = None,
     weights: Weights = DEFAULT_WEIGHTS,
+    one_place: bool = False,
 ) -> GroupResult:
     """Split instance.members into k = max(1, round(n / size)) groups whose sizes differ by at most one, with
     as few repeated pairs as possible, interests mixed or, with by_interest, grouped, then the best score.
@@ -219,10 +220,15 @@ def form_groups(
     repaired (sizes may then differ by more, and whoever no group can take is in `left_out`). The search stops at
     the lower bound, after `stall` steps without a better partition (default `partition.default_stall(n)`; each
     step costs O(n)) or at time_limit: deterministic per seed unless time_limit is what stops it. Above `CHUNK`
-    people, chunks of whole groups are formed one after another."""
+    people, chunks of whole groups are formed one after another.
+
+    With one_place, everyone meets at the meetup's one place (online, or in person at its venue): how each member
+    would meet a partner (format, city) no longer matters, so only blocks and languages keep people apart."""
     start = time.perf_counter()
     if size < 2:
         raise InputError(f"group size must be at least 2, got {size}")
+    if one_place:
+        instance = replace(instance, members=tuple(replace(m, format="any", city=None) for m in instance.members))
     if not instance.members:
         return GroupResult((), 0, time.perf_counter() - start)
     costs = MeetupCosts(instance, size, by_interest, weights)
@@ -256,9 +262,11 @@ def _describe(costs: MeetupCosts, groups: list[list[int]]) -> tuple[Group, ...]:
     return tuple(out)
 
 
-def groups_cli_result(instance: Instance, size: int, seed: int, by_interest: bool) -> dict[str, Any]:
+def groups_cli_result(
+    instance: Instance, size: int, seed: int, by_interest: bool, one_place: bool = False
+) -> dict[str, Any]:
     """JSON-ready output of `python -m matching groups`."""
-    result = form_groups(instance, size, seed=seed, by_interest=by_interest)
+    result = form_groups(instance, size, seed=seed, by_interest=by_interest, one_place=one_place)
     return {
         "groups": [
             {"members": list(g.members), "repeats": g.repeats, "shared_interests": list(g.shared_interests),

@@ -1,4 +1,4 @@
-"""Balanced partition of people into groups with the smallest total pair cost: the search behind session groups
+"""Balanced partition of people into groups with the smallest total pair cost: the search behind meetup groups
 (`matching/groups.py`) and small-group rounds (`matching/rounds.py`), which differ only in their costs.
 
 A pair inside a group costs `Costs.pair[p, q]` (whole numbers, so the bookkeeping below is exact); a part of it,

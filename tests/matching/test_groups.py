@@ -158,27 +158,27 @@ def test_round_half_to_even_group_count() -> None:
     assert sorted(len(g.members) for g in result.groups) == [7, 8]
 
 
-def test_second_session_of_nine_in_threes_is_repeat_free() -> None:
+def test_second_meetup_of_nine_in_threes_is_repeat_free() -> None:
     members = tuple(Member(i) for i in range(9))
     history: list[Meeting] = []
-    for session in range(1, 5):  # 9 people in threes: 4 repeat-free sessions exist (affine plane of order 3)
-        result = form(Instance(members, tuple(history), round=session), 3, seed=session)
-        if session <= 2:
-            assert result.repeats == 0, session
-        history.extend(Meeting(g.members, session) for g in result.groups)
+    for meetup in range(1, 5):  # 9 people in threes: 4 repeat-free meetups exist (affine plane of order 3)
+        result = form(Instance(members, tuple(history), round=meetup), 3, seed=meetup)
+        if meetup <= 2:
+            assert result.repeats == 0, meetup
+        history.extend(Meeting(g.members, meetup) for g in result.groups)
 
 
-def test_latin_square_sessions_of_25_in_fives() -> None:
+def test_latin_square_meetups_of_25_in_fives() -> None:
     members = tuple(Member(i) for i in range(25))
     history: list[Meeting] = []
-    for session in range(1, 4):
-        result = form(Instance(members, tuple(history), round=session), 5, seed=session)
-        assert result.repeats == 0, session
-        history.extend(Meeting(g.members, session) for g in result.groups)
+    for meetup in range(1, 4):
+        result = form(Instance(members, tuple(history), round=meetup), 5, seed=meetup)
+        assert result.repeats == 0, meetup
+        history.extend(Meeting(g.members, meetup) for g in result.groups)
 
 
 def test_pigeonhole_lower_bound_is_reached_with_few_groups() -> None:
-    # 24 people in 3 groups of 8 after one session of 3 groups of 8: each new group takes >= 2-3 people of each
+    # 24 people in 3 groups of 8 after one meetup of 3 groups of 8: each new group takes >= 2-3 people of each
     # old group, so at least 3 * (3 * C(3,2) - ...) pairs repeat; the bound is the even split
     members = tuple(Member(i) for i in range(24))
     history = tuple(Meeting(tuple(range(g * 8, g * 8 + 8)), 1) for g in range(3))

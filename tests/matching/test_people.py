@@ -200,3 +200,17 @@ def test_meetup_groups_obey_the_hard_rules(instance: Instance, size: int, seed: 
     assert sorted(placed + list(result.left_out)) == sorted(m.id for m in instance.members)
     for group in result.groups:  # (balanced sizes may make a group of one: 3 people in groups of 2)
         assert may_all_meet(instance, group.members)
+
+
+def test_at_one_place_only_blocks_and_languages_keep_people_apart() -> None:
+    online = [Member(i, format="online", languages=("en",)) for i in range(1, 4)]
+    berlin = [Member(i, format="offline", city="Berlin", languages=("en",)) for i in range(4, 7)]
+    paris = [Member(i, format="offline", city="Paris", languages=("ru",)) for i in range(7, 10)]
+    instance = Instance((*online, *berlin, *paris), blocked=((1, 4),))
+    for seed in range(3):
+        result = form_groups(instance, 3, seed=seed, time_limit=PATIENT, one_place=True)
+        assert result.blocked == 0 and not result.left_out
+        groups = [set(g.members) for g in result.groups]
+        assert {7, 8, 9} in groups and not any({1, 4} <= g for g in groups)
+        apart = form_groups(instance, 3, seed=seed, time_limit=PATIENT)  # each meets in their own way
+        assert sorted(g.members for g in apart.groups) == [(1, 2, 3), (4, 5, 6), (7, 8, 9)]
