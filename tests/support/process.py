@@ -43,11 +43,12 @@ async def run_bot_once(workdir: Path, env: dict[str, str], limit: float = 60) ->
 
 @asynccontextmanager
 async def bot_process(
-    tg: FakeTelegram, database_url: str, workdir: Path, **extra_env: str
+    tg: FakeTelegram, database_url: str, workdir: Path, *, python: str = sys.executable, **extra_env: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m bot` (with `python`: another interpreter, e.g. of a test venv) against the fake server."""
     env = tg.subprocess_env(BOT_TOKEN=TEST_TOKEN, DATABASE_URL=database_url, LOG_LEVEL="INFO", **extra_env)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=workdir, env=env,
+        python, "-m", "bot", cwd=workdir, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     buffer = _outputs[process] = bytearray()
