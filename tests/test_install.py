@@ -41,8 +41,9 @@ def install_copy(tmp_path: Path) -> Path:
     site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True, timeout=60).stdout.strip()
     Path(site, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--prefix", venv, source],
-                   check=True, timeout=600, capture_output=True)
+    # --ignore-installed: without it pip would first uninstall this venv's own (editable) coffee-bot
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed",
+                    "--prefix", venv, source], check=True, timeout=600, capture_output=True)
     where = subprocess.run([python, "-c", "import bot.db.migrate as m; print(m.__file__, m.MIGRATIONS)"],
                            cwd=tmp_path, check=True, capture_output=True, text=True, timeout=60).stdout.split()
     assert all(path.startswith(str(venv)) for path in where), f"not the installed copy: {where}"
