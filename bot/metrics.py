@@ -10,7 +10,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Histogram, disable_created_metrics
+
+disable_created_metrics()  # no *_created sample beside every counter and histogram
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -22,7 +24,8 @@ UPDATE_SECONDS = Histogram(
     "coffee_update_handling_seconds", "Time from an update entering the dispatcher to its handler finishing",
     ["type"], buckets=LATENCY_BUCKETS,
 )
-ROUNDS = Counter("coffee_rounds", "Scheduled round jobs run (catch-up included), by outcome", ["outcome"])
+ROUNDS = Counter("coffee_rounds", "Scheduled round jobs run, by outcome (the start-up catch-up and /matchnow "
+                 "are not counted here)", ["outcome"])
 ROUND_SECONDS = Histogram(
     "coffee_round_duration_seconds", "Duration of a scheduled round job",
     buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0),
