@@ -12,7 +12,8 @@ from bot.config import Settings
 from bot.db.models import FsmRecord, User
 from tests.conftest import PersonFactory
 from tests.support.driver import Person, plain
-from tests.support.journeys import create_community
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.journeys import create_community, fill_questionnaire
 
 
 @pytest.fixture
@@ -206,3 +207,29 @@ async def test_edit_saved_profile_and_join_second_community(
     async with sessionmaker() as session:
         user = await session.scalar(select(User).where(User.telegram_id == 2))
         assert user is not None and user.about == "Now I run a product studio instead of a design one."
+
+
+async def test_a_second_press_on_use_as_is_is_calm(person: PersonFactory, tg: FakeTelegram) -> None:
+    olga = person(1, "Olga", username="olga")
+    first = await create_community(olga, "Founders")
+    second = await create_community(olga, "Designers")
+    alice = person(2, "Alice Smith", username="alice")
+    await fill_questionnaire(alice, first)
+    await alice.press_key("preview.confirm")
+    await alice.say(f"/start {second}")
+    choice = next(m for m in reversed(tg.messages(alice.id)) if alice.label("join.use_as_is") in m.button_texts)
+    button = dict(choice.buttons)[alice.label("join.use_as_is")]
+    await alice.press_key("join.use_as_is")
+    answered = len(alice.answers())
+    replies = await alice.feed(alice.updates.callback(alice.user, button or "", choice.message_id))  # again
+    assert alice.tr("error.generic") not in plain(replies)
+    assert len(alice.answers()) == answered + 1  # answered, so the spinner stops
+
+
+async def test_unicode_digits_in_an_interests_button_are_stale(person: PersonFactory, code: str) -> None:
+    alice = await at_about_step(person, code, username="alice")
+    await alice.say("Designer from Berlin, ten years in branding.")
+    for data in ("q:tag:²", "q:tag:٣", f"q:tag:{2**63}"):
+        replies = await alice.press_data(data)
+        assert alice.tr("error.generic") not in plain(replies)
+        assert alice.answers()[-1] == alice.label("button.stale")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Every number in callback data fits a database integer: a forged 2**63 or '²' does not unpack, so no handler
+# sees it and the fallback answers "this button is out of date".
+DbInt = Annotated[int, Field(ge=-(2**31), lt=2**31)]
 
 
 class QuestionCb(CallbackData, prefix="q"):
@@ -18,23 +25,23 @@ class ProfileEditCb(CallbackData, prefix="pe"):
 
 class JoinCb(CallbackData, prefix="j"):
     action: str  # "asis" | "edit"
-    community_id: int
+    community_id: DbInt
 
 
 ALL_COMMUNITIES = 0
 
 
 class PauseCb(CallbackData, prefix="p"):
-    community_id: int  # ALL_COMMUNITIES for every community
-    days: int = -1  # -1: length not chosen yet; 0: until resumed
+    community_id: DbInt  # ALL_COMMUNITIES for every community
+    days: DbInt = -1  # -1: length not chosen yet; 0: until resumed
 
 
 class ResumeCb(CallbackData, prefix="r"):
-    community_id: int
+    community_id: DbInt
 
 
 class LeaveCb(CallbackData, prefix="l"):
-    community_id: int
+    community_id: DbInt
     confirmed: bool = False
 
 
@@ -53,51 +60,51 @@ class DismissCb(CallbackData, prefix="x"):
 
 
 class CheckinCb(CallbackData, prefix="ci"):
-    match_id: int
+    match_id: DbInt
     answer: str  # an Outcome value
 
 
 class RateCb(CallbackData, prefix="rt"):
-    match_id: int
-    stars: int
+    match_id: DbInt
+    stars: DbInt
 
 
 class NoReasonCb(CallbackData, prefix="nr"):
-    match_id: int
+    match_id: DbInt
     reason: str  # a NoMeetingReason value
 
 
 class BlockCb(CallbackData, prefix="bl"):
-    match_id: int
-    partner_id: int
+    match_id: DbInt
+    partner_id: DbInt
 
 
 class FollowUpCb(CallbackData, prefix="fu"):
-    match_id: int
+    match_id: DbInt
 
 
 class ReplaceCb(CallbackData, prefix="rp"):
-    match_id: int
+    match_id: DbInt
 
 
 class MatchNowCb(CallbackData, prefix="mn"):
-    community_id: int
+    community_id: DbInt
     confirmed: bool = False
-    stamp: int = 0  # when the confirmation was shown (Unix minutes): the extra round's key
+    stamp: DbInt = 0  # when the confirmation was shown (Unix minutes): the extra round's key
 
 
 class CheckinNowCb(CallbackData, prefix="cn"):
-    community_id: int
+    community_id: DbInt
 
 
 class ScheduleCb(CallbackData, prefix="sc"):
-    community_id: int
+    community_id: DbInt
     field: str = ""  # "", "weekday", "time", "frequency"
     value: str = ""
 
 
 class RsvpCb(CallbackData, prefix="sv"):
-    meetup_id: int
+    meetup_id: DbInt
     coming: bool
 
 
@@ -109,21 +116,21 @@ class WizardCb(CallbackData, prefix="sw"):
 
 
 class FormGroupsCb(CallbackData, prefix="fg"):
-    meetup_id: int
+    meetup_id: DbInt
 
 
 class MeetupRateCb(CallbackData, prefix="sr"):
-    group_id: int
-    stars: int
+    group_id: DbInt
+    stars: DbInt
 
 
 class MeetupConnectCb(CallbackData, prefix="sk"):
-    group_id: int
-    other_id: int  # 0: done
+    group_id: DbInt
+    other_id: DbInt  # 0: done
 
 
 class GroupPlaceCb(CallbackData, prefix="gp"):
-    group_id: int
+    group_id: DbInt
 
 
 SEARCH_BYTES = 24  # a /members search kept in buttons: MemberCb stays within 64 bytes with the longest ids
@@ -141,22 +148,30 @@ def search_key(text: str) -> str:
 class MembersCb(CallbackData, prefix="mb"):
     """/members: one page of a community's members, only those whose name contains `query` if it is set."""
 
-    community_id: int
-    page: int = 0
+    community_id: DbInt
+    page: DbInt = 0
     query: str = ""
 
 
 class MembersSearchCb(CallbackData, prefix="ms"):
-    community_id: int
+    community_id: DbInt
 
 
 class MemberCb(CallbackData, prefix="mm"):
     """One member in /members: their card (action ""), an action, or its confirmation; `page` and `query` lead
     back to the list."""
 
-    community_id: int
-    user_id: int
+    community_id: DbInt
+    user_id: DbInt
     action: str = ""  # "", or a services.members action: pause, resume, remove, ban, unban
     confirmed: bool = False
-    page: int = 0
+    page: DbInt = 0
     query: str = ""
+
+
+class StatsCb(CallbackData, prefix="st"):
+    community_id: int
+
+
+class ExportCb(CallbackData, prefix="ex"):
+    community_id: int
