@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
@@ -26,6 +26,7 @@ from bot.db.models import (
     User,
 )
 from bot.outbox import queue
+from bot.services.claims import claim
 from bot.services.rounds import latest_round
 
 FOLLOW_UP_AFTER = timedelta(days=30)
@@ -58,7 +59,7 @@ async def seat_of(session: AsyncSession, user: User, match_id: int) -> Seat | No
     return Seat(member, match, community, partners)
 
 
-async def _rounds_due(
+async def _claim_due_rounds(
     session: AsyncSession, due_column: InstrumentedAttribute[datetime | None],
     sent_column: InstrumentedAttribute[datetime | None],
     now: datetime, community_id: int | None = None,
@@ -69,7 +70,9 @@ async def _rounds_due(
     )
     if community_id is not None:
         query = query.where(Round.community_id == community_id)
-    return list(await session.scalars(query))
+    due = list(await session.scalars(query))
+    mine = await claim(session, sent_column, [round_.id for round_ in due], now)  # other replicas get the rest
+    return [round_ for round_ in due if round_.id in mine]
 
 
 def _open_seats(round_: Round) -> list[tuple[MatchMember, Match, list[User]]]:
@@ -84,11 +87,10 @@ def _open_seats(round_: Round) -> list[tuple[MatchMember, Match, list[User]]]:
 
 async def send_due_reminders(session: AsyncSession, now: datetime) -> int:
     sent = 0
-    for round_ in await _rounds_due(session, Round.reminder_due_at, Round.reminder_sent_at, now):
+    for round_ in await _claim_due_rounds(session, Round.reminder_due_at, Round.reminder_sent_at, now):
         for member, _match, partners in _open_seats(round_):
             await queue(session, notifications.reminder(member.user, partners, member.match_id))
             sent += 1
-        round_.reminder_sent_at = now
     await session.commit()
     return sent
 
@@ -96,28 +98,36 @@ async def send_due_reminders(session: AsyncSession, now: datetime) -> int:
 async def send_due_checkins(session: AsyncSession, now: datetime, community_id: int | None = None) -> int:
     """Check-ins of every round due by `now`, or of one community's rounds only."""
     sent = 0
-    for round_ in await _rounds_due(session, Round.checkin_due_at, Round.checkin_sent_at, now, community_id):
+    for round_ in await _claim_due_rounds(session, Round.checkin_due_at, Round.checkin_sent_at, now, community_id):
         for member, match, partners in _open_seats(round_):
             await queue(session, notifications.checkin(member.user, partners, match.id))
             sent += 1
-        round_.checkin_sent_at = now
     await session.commit()
     return sent
 
 
 async def send_due_follow_ups(session: AsyncSession, now: datetime) -> int:
-    members = list(await session.scalars(
+    due = list(await session.scalars(
         select(MatchMember).options(selectinload(MatchMember.user))
         .where(MatchMember.follow_up_at <= now, MatchMember.follow_up_sent_at.is_(None))
     ))
+    members = [member for member in due if await _claim_follow_up(session, member, now)]
     for member in members:
-        member.follow_up_sent_at = now
         seat = await seat_of(session, member.user, member.match_id)
         if seat is None or member.user.telegram_id is None:
             continue
         await queue(session, notifications.follow_up(member.user, seat.partners, member.match_id))
     await session.commit()
     return len(members)
+
+
+async def _claim_follow_up(session: AsyncSession, member: MatchMember, now: datetime) -> bool:
+    """MatchMember has a composite key, so the claim names it in full (see services.claims)."""
+    claimed = await session.execute(
+        update(MatchMember).where(MatchMember.match_id == member.match_id, MatchMember.user_id == member.user_id,
+                                  MatchMember.follow_up_sent_at.is_(None))
+        .values(follow_up_sent_at=now).execution_options(synchronize_session=False))
+    return bool(getattr(claimed, "rowcount", 0))
 
 
 async def record_outcome(session: AsyncSession, seat: Seat, outcome: Outcome, now: datetime) -> None:

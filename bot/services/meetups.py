@@ -25,6 +25,7 @@ from bot.db.models import (
     User,
 )
 from bot.outbox import queue
+from bot.services.claims import claim
 from bot.services.communities import is_row_id
 from bot.services.history import community_history
 from bot.services.rounds import blocked_pairs, engine_member, seed_for
@@ -136,8 +137,9 @@ class Formed:
 
 async def form_meetup_groups(session: AsyncSession, meetup: Meetup) -> Formed | None:
     """Split the yeses into groups (fresh acquaintances first) and queue every participant's roster."""
-    if meetup.status is not MeetupStatus.OPEN:
-        return None
+    if meetup.status is not MeetupStatus.OPEN or not await claim(
+            session, Meetup.status, [meetup.id], MeetupStatus.FORMED, still=MeetupStatus.OPEN):
+        return None  # formed already, here or by another replica
     community = await session.get(Community, meetup.community_id)
     assert community is not None
     people = list(await session.scalars(
@@ -211,9 +213,9 @@ async def send_due_meetup_checkins(session: AsyncSession, now: datetime) -> int:
     due = list(await session.scalars(select(Meetup).where(
         Meetup.status == MeetupStatus.FORMED, Meetup.checkin_sent_at.is_(None),
         Meetup.starts_at <= now - MEETUP_CHECKIN_AFTER)))
+    mine = await claim(session, Meetup.checkin_sent_at, [meetup.id for meetup in due], now)
     sent = 0
-    for meetup in due:
-        meetup.checkin_sent_at = now
+    for meetup in (meetup for meetup in due if meetup.id in mine):
         rows = await session.execute(
             select(MeetupGroupMember.group_id, User).join(User).join(MeetupGroup)
             .where(MeetupGroup.meetup_id == meetup.id, User.telegram_id.is_not(None)))
