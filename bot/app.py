@@ -21,6 +21,7 @@ from bot.db.fsm_storage import SqlStorage
 from bot.handlers import (
     admin,
     admin_members,
+    admin_preview,
     admin_rounds,
     fallback,
     groups,
@@ -43,7 +44,7 @@ MEMBER_COMMANDS = (
     "language", "help",
 )
 ADMIN_COMMANDS = (
-    "newcommunity", "invite", "members", "schedule", "matchnow", "checkin", "session", "formgroups",
+    "newcommunity", "invite", "members", "schedule", "matchnow", "checkin", "session", "formgroups", "preview",
 )
 
 
@@ -81,7 +82,8 @@ def create_dispatcher(
     # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
         meetups.setup(), admin_members.setup(), questionnaire.setup(), start.setup(), membership.setup(),
-        rounds.setup(), admin.setup(), admin_rounds.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
+        rounds.setup(), admin.setup(), admin_rounds.setup(), admin_preview.setup(), groups.setup(),
+        personal_data.setup(), fallback.setup(),
     )
     dispatcher.errors.register(on_error)
     return dispatcher

@@ -1,4 +1,5 @@
-"""Admin views of the organiser's toolkit rendered into catalog texts: /members pages and member cards."""
+"""Admin views of the organiser's toolkit rendered into catalog texts: /members pages and member cards, the
+/preview dry run."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.db.models import Membership, MembershipStatus
-from bot.presentation.render import name_of
+from bot.presentation.render import name_of, round_shape, tag_label
 from bot.presentation.texts import Html, Texts
+from matching import Match as EngineMatch
+from matching import PairResult, Reasons, Unmatched
+
+MESSAGE_LIMIT = 4000  # Telegram allows 4,096 characters of shown text
 
 MemberRow = tuple[Membership, datetime | None]  # a membership with its user, and when they were last matched
 
@@ -55,3 +60,75 @@ def member_card(texts: Texts, community: str, row: MemberRow, done: str = "") ->
                  status=member_status(texts, membership), profile=texts(profile),
                  joined=day(membership.joined_at, texts), last=day(last, texts))
     return Html(f"{done}\n\n{card}") if done else card
+
+
+PREVIEW_REASONS = 6  # reasons shown per match at most (a group of 8 can have dozens)
+PREVIEW_QUOTE = 80  # characters of a member's own words quoted in a reason
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= PREVIEW_QUOTE else text[:PREVIEW_QUOTE - 1] + "…"
+
+
+def preview_reasons(texts: Texts, reasons: Reasons, names: dict[int, str]) -> list[Html]:
+    """Why the engine put these people together, in the third person (for the admin, not the members)."""
+    lines: list[Html] = []
+    if reasons.shared_interests:
+        lines.append(texts("dryrun.why.interests",
+                           interests=", ".join(tag_label(texts, tag) for tag in reasons.shared_interests)))
+    lines += [texts("dryrun.why.helps", giver=names.get(help_.giver, "—"), receiver=names.get(help_.receiver, "—"),
+                    what=_quote(help_.what)) for help_ in reasons.helps]
+    lines += [texts("dryrun.why.topics", giver=names.get(topic.giver, "—"), receiver=names.get(topic.receiver, "—"),
+                    topics=", ".join(tag_label(texts, name) for name in topic.topics))
+              for topic in reasons.topic_helps]
+    if reasons.meeting_format == "offline" and reasons.same_city:
+        lines.append(texts("dryrun.why.city", city=reasons.same_city))
+    else:
+        lines.append(texts("dryrun.why.online"))
+    if reasons.shared_languages:
+        lines.append(texts("dryrun.why.languages", languages=", ".join(reasons.shared_languages)))
+    return lines[:PREVIEW_REASONS]
+
+
+def preview_match(texts: Texts, number: int, match: EngineMatch, names: dict[int, str]) -> Html:
+    people = " + ".join(names.get(member, "—") for member in match.members)
+    repeat = texts("dryrun.repeat") if match.repeat else ""
+    head = texts("dryrun.match", number=number, people=people, score=f"{match.score:.1f}", repeat=repeat)
+    return Html("\n".join([head, *(f"   • {line}" for line in preview_reasons(texts, match.reasons, names))]))
+
+
+def preview_left_out(texts: Texts, left: Unmatched, names: dict[int, str]) -> Html:
+    key = f"dryrun.left.{left.reason}" if texts.has(f"dryrun.left.{left.reason}") else "dryrun.left.other"
+    return texts("dryrun.left_line", name=names.get(left.id, "—"), reason=texts(key))
+
+
+def preview_pieces(texts: Texts, community: str, result: PairResult, names: dict[int, str], group_size: int,
+                   seconds: float) -> list[Html]:
+    """The dry run as message pieces: a header, a piece per match, then who would be left out and why."""
+    sizes = [len(match.members) for match in result.matches]
+    header = texts("dryrun.header", community=community, eligible=len(names), shape=round_shape(texts, group_size),
+                   matches=len(result.matches), people=sum(sizes), left_out=len(result.unmatched),
+                   seconds=f"{seconds:.2f}")
+    pieces = [header, *(preview_match(texts, number, match, names)
+                        for number, match in enumerate(result.matches, start=1))]
+    if result.unmatched:
+        pieces.append(texts("dryrun.left_header"))
+        pieces += [preview_left_out(texts, left, names) for left in result.unmatched]
+    return pieces
+
+
+def split_messages(pieces: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[Html]:
+    """Pieces joined by blank lines into as few messages as fit `limit` UTF-16 units of HTML (never fewer
+    than Telegram counts), never splitting a piece; every piece here is far below the limit."""
+    messages: list[str] = []
+    for piece in pieces:
+        if messages and utf16_length(messages[-1]) + 2 + utf16_length(piece) <= limit:
+            messages[-1] += "\n\n" + piece
+        else:
+            messages.append(piece)
+    return [Html(message) for message in messages]
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+

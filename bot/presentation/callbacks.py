@@ -175,3 +175,9 @@ class StatsCb(CallbackData, prefix="st"):
 
 class ExportCb(CallbackData, prefix="ex"):
     community_id: int
+
+
+class PreviewCb(CallbackData, prefix="pv"):
+    """/preview: which community's next round to show (dry run)."""
+
+    community_id: DbInt
