@@ -244,6 +244,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(300))
+    # Whose admins hear if Telegram refuses the message for good (a match's rows are traced through the match),
+    # and when they were told (every failed row gets it once looked at, told or not).
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"))
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class MeetupStatus(enum.StrEnum):
