@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.base import utcnow
 from bot.db.models import Community
 from bot.outbox import purge_sent
-from bot.services import checkins, meetups, rounds
+from bot.services import checkins, delivery_reports, meetups, rounds
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class Jobs:
             sent += await checkins.send_due_checkins(session, now)
             sent += await checkins.send_due_follow_ups(session, now)
             sent += await meetups.send_due_meetup_checkins(session, now)
+            sent += await delivery_reports.report_failed_deliveries(session, now)
             for due in await meetups.meetups_due(session, now):
                 formed = await meetups.form_meetup_groups(session, due)
                 sent += formed.participants if formed else 0

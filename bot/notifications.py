@@ -17,20 +17,28 @@ from matching import Reasons
 
 Row = dict[str, Any]
 MESSAGE_LIMIT = 4000  # Telegram's limit is 4,096 characters; leave room for the header
+INTRO_CONTINUED = "intro_more"
+"""Kind of an intro's later messages: only the first is `intro`, so a bounce is acted on once per intro."""
+DELIVERY_REPORT = "delivery_report"
 
 
-def _to(person: User, kind: str, text: str, **extra: Any) -> Row:
-    return outbox_values(chat_id=person.telegram_id or 0, user_id=person.id, kind=kind, text=text, **extra)
+def _to(person: User, kind: str, text: str, community_id: int | None = None, **extra: Any) -> Row:
+    """An outbox row to `person`; `community_id` names whose admins hear if Telegram refuses it for good
+    (rows about a match are traced through the match instead)."""
+    row = outbox_values(chat_id=person.telegram_id or 0, user_id=person.id, kind=kind, text=text, **extra)
+    return {**row, "community_id": community_id}
 
 
-def intro(community: str, me: User, partners: list[User], reasons: Reasons, writer_id: int | None,
-          match_id: int | None = None) -> Row:
-    text = render.intro(Texts(me.language), community, me, partners, reasons, writer_id)
-    return _to(me, "intro", text, match_id=match_id)
+def intro(community: Community, me: User, partners: list[User], reasons: Reasons, writer_id: int | None,
+          repeat: bool = False) -> list[Row]:
+    """`me`'s introduction as one or more messages in order (a group's may not fit one)."""
+    parts = render.intro(Texts(me.language), community.name, me, partners, reasons, writer_id, repeat)
+    return [_to(me, "intro" if index == 0 else INTRO_CONTINUED, text, community.id)
+            for index, text in enumerate(parts)]
 
 
-def left_out(person: User, community: str, reason: str) -> Row:
-    return _to(person, "left_out", render.left_out(Texts(person.language), community, reason))
+def left_out(person: User, community: Community, reason: str) -> Row:
+    return _to(person, "left_out", render.left_out(Texts(person.language), community.name, reason), community.id)
 
 
 def reminder(person: User, partners: list[User], match_id: int) -> Row:
@@ -49,7 +57,7 @@ def follow_up(person: User, partners: list[User], match_id: int) -> Row:
 
 def paused_for_no_show(person: User, community: Community) -> Row:
     texts = Texts(person.language)
-    return _to(person, "no_show_pause", texts("noshow.paused", community=community.name),
+    return _to(person, "no_show_pause", texts("noshow.paused", community=community.name), community.id,
                reply_markup=keyboards.resume_button(texts, community.id))
 
 
@@ -74,30 +82,43 @@ def name_of(person: User) -> str:
 
 def meetup_invitation(person: User, meetup: Meetup, community: Community) -> Row:
     texts = Texts(person.language)
-    return _to(person, "meetup_invite", render.meetup_invitation(texts, meetup, community),
+    return _to(person, "meetup_invite", render.meetup_invitation(texts, meetup, community), community.id,
                reply_markup=keyboards.rsvp(texts, meetup.id))
 
 
 def meetup_invitation_in_group(chat_id: int, meetup: Meetup, community: Community) -> Row:
     texts = Texts(DEFAULT_LANGUAGE)
-    return outbox_values(chat_id=chat_id, kind="meetup_invite_group", reply_markup=keyboards.rsvp(texts, meetup.id),
-                         text=render.meetup_invitation(texts, meetup, community))
+    row = outbox_values(chat_id=chat_id, kind="meetup_invite_group", reply_markup=keyboards.rsvp(texts, meetup.id),
+                        text=render.meetup_invitation(texts, meetup, community))
+    return {**row, "community_id": community.id}
 
 
 def rosters(person: User, meetup: Meetup, community: Community, group: MeetupGroup, members: list[User]
             ) -> list[Row]:
     parts = render.roster_messages(Texts(person.language), meetup, community, group.number, members, MESSAGE_LIMIT,
                                    group.place)
-    return [_to(person, "roster", part) for part in parts]
+    return [_to(person, "roster", part, community.id) for part in parts]
 
 
 def meetup_checkin(person: User, meetup: Meetup, group_id: int) -> Row:
     texts = Texts(person.language)
-    return _to(person, "meetup_checkin", texts("meetup.checkin", title=meetup.title),
+    return _to(person, "meetup_checkin", texts("meetup.checkin", title=meetup.title), meetup.community_id,
                reply_markup=keyboards.meetup_rating(group_id))
 
 
 def group_place(person: User, meetup: Meetup, group: MeetupGroup, place: str) -> Row:
     texts = Texts(person.language)
     return _to(person, "group_place",
-               texts("meetup.place_update", title=meetup.title, number=group.number, place=place))
+               texts("meetup.place_update", title=meetup.title, number=group.number, place=place), meetup.community_id)
+
+
+Undelivered = tuple[User | None, str, str]
+"""A message Telegram refused for good: its reader (None once erased), its kind and Telegram's description."""
+
+
+def delivery_report(admin: User, community: Community, failures: list[Undelivered]) -> list[Row]:
+    """Tell an admin which messages of their community could not be delivered, and to whom."""
+    texts = Texts(admin.language)
+    shown = [(person, "intro" if kind == INTRO_CONTINUED else kind, error) for person, kind, error in failures]
+    parts = render.delivery_report(texts, community.name, shown)
+    return [_to(admin, DELIVERY_REPORT, part, community.id) for part in parts]

@@ -53,7 +53,7 @@ async def test_a_match_now_confirmation_pressed_twice_makes_one_round(
     data = MatchNowCb(community_id=seeded.id, confirmed=True, stamp=shown).pack()
     first = (await admin.press_data(data))[-1].text  # read now: the second press edits the same message
     second = await admin.press_data(data)
-    assert first == en("matchnow.done", community="Founders", pairs=2, trios=0, groups=0, left_out=0)
+    assert first == en("matchnow.done", community="Founders", pairs=2, trios=0, groups=0, left_out=0, introduced=4)
     assert second[-1].text == en("matchnow.already")
     async with sessionmaker() as session:
         periods = list(await session.scalars(select(Round.period)))

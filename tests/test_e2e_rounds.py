@@ -16,16 +16,16 @@ from tests.support.catalogue import en
 from tests.support.databases import is_postgres
 from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.intros import is_intro
 from tests.support.process import Client, bot_process
 from tests.support.updates import TgUser, UpdateFactory
 
 pytestmark = pytest.mark.e2e
 FAST_LEASE = {"DELIVERY_LEASE_SECONDS": "9", "DELIVERY_RATE": "25"}
-INTRO = en.like("intro")
 
 
 def intro_counts(tg: FakeTelegram, chats: list[int]) -> Counter[int]:
-    return Counter(m.chat_id for chat in chats for m in tg.messages(chat) if INTRO.fullmatch(m.plain_text))
+    return Counter(m.chat_id for chat in chats for m in tg.messages(chat) if is_intro(m.plain_text))
 
 
 async def test_round_on_start_survives_kill_9_mid_delivery(

@@ -15,7 +15,15 @@ from bot.app import ADMIN_COMMANDS, MEMBER_COMMANDS
 from bot.db.models import MeetingFormat, MembershipStatus
 from bot.domain.membership import PAUSE_CHOICES
 from bot.domain.profile import Step
-from bot.presentation.texts import DEFAULT_LANGUAGE, LANGUAGES, LOCALES_DIR, Html, Texts, placeholders
+from bot.presentation.texts import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    LOCALES_DIR,
+    Html,
+    Texts,
+    placeholders,
+    plural_categories,
+)
 from bot.services.communities import DEFAULT_TAGS
 
 from .support.fake_telegram import TelegramError, html_to_plain
@@ -33,6 +41,7 @@ SAME_IN_ALL_LANGUAGES = {
     "meetup.roster_line",
     "admin.invite_line",
     "admin.member_line",
+    "delivery.line",
     "tag.hr",
     "tag.it",
 }
@@ -58,6 +67,13 @@ def load(language: str) -> dict[str, str]:
 CATALOGS = {language: load(language) for language in LANGUAGES}
 EN = CATALOGS[DEFAULT_LANGUAGE]
 ALL_KEYS = [(language, key) for language in LANGUAGES for key in CATALOGS[language]]
+PLURAL_SPEC = re.compile(r"\{\w+:(plural\.[\w.]+)\}")
+
+
+def words(catalog: dict[str, str]) -> list[str]:
+    """The catalog's keys with each plural word's forms (`plural.day#one`, `#few`, …) as one `plural.day`."""
+    keys = [key.split("#")[0] for key in catalog]
+    return [key for index, key in enumerate(keys) if index == 0 or keys[index - 1] != key]
 
 
 def dummy_values(template: str, value: str = "x") -> dict[str, str]:
@@ -69,10 +85,41 @@ def dummy_values(template: str, value: str = "x") -> dict[str, str]:
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE])
 def test_same_keys_in_same_order(language: str) -> None:
-    other = CATALOGS[language]
-    assert sorted(set(EN) - set(other)) == [], f"missing in {language}.json"
-    assert sorted(set(other) - set(EN)) == [], f"not in en.json (typo or stale key) in {language}.json"
-    assert list(other) == list(EN), "keys are in a different order than en.json"
+    other, english = words(CATALOGS[language]), words(EN)
+    assert sorted(set(english) - set(other)) == [], f"missing in {language}.json"
+    assert sorted(set(other) - set(english)) == [], f"not in en.json (typo or stale key) in {language}.json"
+    assert other == english, "keys are in a different order than en.json"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_plural_words_have_every_form_of_the_language(language: str) -> None:
+    """A plural word has exactly the forms the language's plural rule can ask for (CLDR, from Babel), and every
+    `{count:plural.word}` in a template names a word that exists."""
+    catalog = CATALOGS[language]
+    forms: dict[str, set[str]] = {}
+    for key in catalog:
+        if "#" in key:
+            word, category = key.split("#")
+            forms.setdefault(word, set()).add(category)
+    assert forms and all(word.startswith("plural.") for word in forms)
+    assert {word: sorted(found) for word, found in forms.items() if found != plural_categories(language)} == {}
+    used = {spec for template in catalog.values() for spec in PLURAL_SPEC.findall(template)}
+    used_anywhere = {spec for other in CATALOGS.values() for template in other.values()
+                     for spec in PLURAL_SPEC.findall(template)}
+    assert sorted(used - set(forms)) == [], "unknown plural words"
+    assert sorted(set(forms) - used_anywhere) == [], "plural words no template uses"
+
+
+@pytest.mark.parametrize(("language", "count", "category"), [
+    ("en", 1, "one"), ("en", 0, "other"), ("en", 21, "other"),
+    ("ru", 1, "one"), ("ru", 21, "one"), ("ru", 3, "few"), ("ru", 24, "few"), ("ru", 5, "many"), ("ru", 11, "many"),
+    ("ru", 0, "many"), ("ru", 112, "many"),
+])
+def test_a_number_picks_its_plural_form(language: str, count: int, category: str) -> None:
+    rendered = Texts(language)("schedule.reminder_days", days=count)
+    form = CATALOGS[language][f"plural.day#{category}"]
+    assert rendered == CATALOGS[language]["schedule.reminder_days"].replace("{days:plural.day}", form).format(
+        days=count)
 
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE])
@@ -93,7 +140,10 @@ def test_same_tags_commands_and_entities(language: str) -> None:
         entities = sorted(re.findall(r"&[#A-Za-z0-9]+;", template))
         return tags, commands, entities
 
-    different = {key: value for key, value in CATALOGS[language].items() if skeleton(value) != skeleton(EN[key])}
+    def english(key: str) -> str:  # a plural form is compared with the English general form
+        return EN[key] if key in EN else EN[f"{key.split('#')[0]}#other"]
+
+    different = {key: value for key, value in CATALOGS[language].items() if skeleton(value) != skeleton(english(key))}
     assert different == {}
 
 
@@ -131,7 +181,8 @@ def test_user_values_are_escaped(language: str, key: str) -> None:
     rendered = Texts(language)(key, **dummy_values(template, EVIL))
     plain = html_to_plain(rendered)  # raises if the value injected markup
     # Every placeholder outside a tag shows the value verbatim (values inside href="" are not text).
-    shown = [name for _, name, _, _ in Formatter().parse(TAG.sub("", template)) if name]
+    shown = [name for _, name, spec, _ in Formatter().parse(TAG.sub("", template))
+             if name and not (spec or "").startswith("plural.")]  # a plural word shows the form, not the value
     assert plain.count(EVIL) == len(shown)
 
 

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.db.models import User
 from bot.domain.rights import GroupAdminCheck
 from bot.presentation.links import add_to_group_link, join_link
-from bot.presentation.texts import Texts
+from bot.presentation.texts import Texts, pack
 from bot.scheduler import RoundScheduler
 from bot.services import communities
 
@@ -44,7 +44,8 @@ async def invite(message: Message, bot: Bot, session: AsyncSession, user: User, 
         return
     lines = [texts("admin.invite_line", community=c.name, link=await join_link(bot, c.invite_code))
              for c in administered]
-    await message.answer("\n".join(lines), disable_web_page_preview=True)
+    for part in pack(lines):
+        await message.answer(part, disable_web_page_preview=True)
 
 
 def setup() -> Router:

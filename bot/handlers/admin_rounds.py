@@ -15,7 +15,7 @@ from bot.handlers.admin_access import community_for_button, with_community
 from bot.handlers.replies import edit_or_send, stale_button
 from bot.presentation import keyboards
 from bot.presentation.callbacks import CheckinNowCb, MatchNowCb, ScheduleCb
-from bot.presentation.render import schedule_text
+from bot.presentation.render import round_summary, schedule_text
 from bot.presentation.texts import Html, Texts
 from bot.scheduler import RoundScheduler
 from bot.services import checkins, communities, rounds
@@ -71,8 +71,9 @@ async def match_now_choice(query: CallbackQuery, callback_data: MatchNowCb, bot:
     if summary is None:
         await edit_or_send(query, bot, texts("matchnow.already"))
         return
-    await edit_or_send(query, bot, texts("matchnow.done", community=community.name, pairs=summary.pairs,
-                                         trios=summary.trios, groups=summary.groups, left_out=summary.left_out))
+    await edit_or_send(query, bot, round_summary(texts, community.name, pairs=summary.pairs, trios=summary.trios,
+                                                 groups=summary.groups, left_out=summary.left_out,
+                                                 introduced=summary.introduced))
 
 
 async def checkin_now(message: Message, session: AsyncSession, user: User, texts: Texts,

@@ -14,7 +14,7 @@ from bot.db.models import NoMeetingReason, Outcome, User
 from bot.handlers.replies import edit_or_send, stale_button
 from bot.presentation import keyboards, render
 from bot.presentation.callbacks import BlockCb, CheckinCb, FollowUpCb, NoReasonCb, RateCb, ReplaceCb
-from bot.presentation.texts import Texts
+from bot.presentation.texts import Texts, pack
 from bot.services import checkins, replacements
 from bot.services.checkins import Seat
 from bot.services.replacements import Replacement
@@ -46,7 +46,8 @@ async def network(message: Message, session: AsyncSession, user: User, texts: Te
                    name=render.name_of(p.partner),
                    contact=render.contact_line(texts, p.partner.username, p.partner.contact, p.partner.telegram_id))
              for p in partners]
-    await message.answer("\n".join([texts("network.header"), *lines]))
+    for part in pack([texts("network.header"), *lines]):
+        await message.answer(part)
 
 
 async def answered(query: CallbackQuery, callback_data: CheckinCb, bot: Bot, session: AsyncSession,

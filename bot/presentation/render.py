@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,15 +12,30 @@ from bot.db.models import Community, Meetup, Membership, MembershipStatus, User
 from bot.domain.draft import ProfileDraft
 from bot.domain.profile import Step, draft_from, offset_name
 from bot.domain.schedule import Schedule
-from bot.presentation.texts import Html, Texts
+from bot.presentation.texts import Html, Texts, escape, pack
 from matching import Reasons
 
 ROSTER_ABOUT = 120
+COMPACT_ABOUT = 200  # a group member's card: about and offers/needs on one line each, cut to these lengths
+COMPACT_WANTS = 160
+REPORT_ERROR = 120  # characters of Telegram's description in a delivery report
+FULL_CARDS_UP_TO = 2  # partners: a pair's and a trio's intros show full cards, larger groups' compact ones
 
 
 def tag_label(texts: Texts, tag: str) -> str:
-    key = f"tag.{tag}"
-    return texts(key) if texts.has(key) else tag
+    return _label(texts, "tag", tag)
+
+
+def _label(texts: Texts, namespace: str, value: str) -> str:
+    """The catalog's word for a tag or topic id, else the id itself."""
+    key = f"{namespace}.{value}"
+    return texts(key) if texts.has(key) else value
+
+
+def shorten(text: str | None, limit: int) -> str:
+    """The text on one line, cut to `limit` characters with an ellipsis."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def contact_line(texts: Texts, username: str | None, contact: str | None, telegram_id: int | None) -> Html:
@@ -39,10 +55,13 @@ def format_line(texts: Texts, draft: ProfileDraft) -> Html:
     return texts(f"format.{meeting_format}_in", city=draft.city)
 
 
+def zone_name(draft: ProfileDraft) -> str:
+    return draft.timezone or (offset_name(draft.utc_offset) if draft.utc_offset is not None else "")
+
+
 def profile_card(texts: Texts, draft: ProfileDraft, user: User) -> Html:
     """The card exactly as a partner sees it."""
     interests = ", ".join(tag_label(texts, tag) for tag in draft.interests)
-    zone = draft.timezone or (offset_name(draft.utc_offset) if draft.utc_offset is not None else "")
     return texts(
         "card",
         name=draft.name or "",
@@ -51,9 +70,18 @@ def profile_card(texts: Texts, draft: ProfileDraft, user: User) -> Html:
         offers=draft.offers or "",
         needs=draft.needs or "",
         format=format_line(texts, draft),
-        timezone=zone,
+        timezone=zone_name(draft),
         contact=contact_line(texts, user.username, draft.contact, user.telegram_id),
     )
+
+
+def compact_card(texts: Texts, person: User) -> Html:
+    """A group member's card: everything a full card has but interests, each text on one shortened line."""
+    draft = draft_from(person)
+    return texts("card.compact", name=name_of(person), about=shorten(draft.about, COMPACT_ABOUT),
+                 offers=shorten(draft.offers, COMPACT_WANTS), needs=shorten(draft.needs, COMPACT_WANTS),
+                 format=format_line(texts, draft), timezone=zone_name(draft),
+                 contact=contact_line(texts, person.username, draft.contact, person.telegram_id))
 
 
 def step_label(texts: Texts, step: Step) -> Html:
@@ -81,45 +109,107 @@ def name_of(person: User) -> str:
     return person.display_name or person.first_name or "—"
 
 
-def why_lines(texts: Texts, me: User, partners: list[User], reasons: Reasons) -> list[Html]:
-    """The engine's reasons in words, from `me`'s point of view."""
-    names = {partner.id: name_of(partner) for partner in partners}
+def shared_interests(me: User, partner: User) -> list[str]:
+    """The interests both picked, in the reader's order."""
+    theirs = set(partner.interests or ())
+    return [tag for tag in me.interests or () if tag in theirs]
+
+
+def why_with(texts: Texts, me: User, partner: User, reasons: Reasons, quote: int | None = None) -> list[Html]:
+    """What `me` and one partner have to do with each other, from `me`'s point of view: only what is true for
+    these two (their own shared interests; help and topics flowing between them, in the right direction).
+    Quoted phrases are cut to `quote` characters when given (a large group's compact cards)."""
+    name = name_of(partner)
     lines = []
-    if reasons.shared_interests:
-        tags = ", ".join(tag_label(texts, tag) for tag in reasons.shared_interests)
-        lines.append(texts("intro.why.interests", interests=tags))
-    for help_ in reasons.helps:
-        if help_.receiver == me.id and help_.giver in names:
-            lines.append(texts("intro.why.helps_you", name=names[help_.giver], what=help_.what))
-        elif help_.giver == me.id and help_.receiver in names:
-            lines.append(texts("intro.why.you_help", name=names[help_.receiver], what=help_.what))
+    if shared := shared_interests(me, partner):
+        lines.append(texts("intro.why.interests", interests=", ".join(tag_label(texts, tag) for tag in shared)))
+    helps = [(help_.giver, help_.receiver, texts("intro.quote", phrase=shorten(help_.what, quote or len(help_.what))))
+             for help_ in reasons.helps]
+    topics = [(topic.giver, topic.receiver, escape(_label(texts, "topic", item)))
+              for topic in getattr(reasons, "topic_helps", ()) for item in topic.topics]  # the engine's newer field
+    for flows, to_me, from_me in ((helps, "intro.why.helps_you", "intro.why.you_help"),
+                                  (topics, "intro.why.topics_you", "intro.why.topics_they")):
+        for giver, receiver, key in ((partner.id, me.id, to_me), (me.id, partner.id, from_me)):
+            items = dict.fromkeys(item for one, other, item in flows if (one, other) == (giver, receiver))
+            if items:  # one line per direction, however many phrases or topics flow that way
+                lines.append(texts(key, name=name, what=Html(", ".join(items))))
+    return lines
+
+
+def why_lines(texts: Texts, me: User, partner: User, reasons: Reasons, repeat: bool = False) -> list[Html]:
+    """A pair's reasons in words, from `me`'s point of view."""
+    lines = why_with(texts, me, partner, reasons)
     if reasons.same_city and reasons.meeting_format == "offline":
         lines.append(texts("intro.why.same_city", city=reasons.same_city))
-    return lines or [texts("intro.why.fresh")]
+    return lines or [texts("intro.why.again" if repeat else "intro.why.fresh")]
 
 
-def icebreaker(texts: Texts, reasons: Reasons) -> Html:
-    for tag in reasons.shared_interests:
+def bullets(lines: Iterable[str]) -> Html:
+    return Html("\n".join(f"• {line}" for line in lines))
+
+
+def icebreaker(texts: Texts, tags: Iterable[str]) -> Html:
+    for tag in tags:
         if texts.has(f"icebreaker.{tag}"):
             return texts(f"icebreaker.{tag}")
     return texts("icebreaker.any")
 
 
-def intro(texts: Texts, community: str, me: User, partners: list[User], reasons: Reasons,
-          writer_id: int | None) -> Html:
-    cards = "\n\n".join(profile_card(texts, draft_from(partner), partner) for partner in partners)
-    key = {1: "intro.header", 2: "intro.header_trio"}.get(len(partners), "intro.header_group")
-    header = texts(key, community=community, count=len(partners) + 1)
-    writer = next((partner for partner in partners if partner.id == writer_id), None)
-    first = texts("intro.you_first") if writer is None else texts("intro.they_first", name=name_of(writer))
-    why = "\n".join(f"• {line}" for line in why_lines(texts, me, partners, reasons))
-    return texts("intro", header=header, cards=Html(cards), why=Html(why), icebreaker=icebreaker(texts, reasons),
+def intro(texts: Texts, community: str, me: User, partners: Sequence[User], reasons: Reasons,
+          writer_id: int | None, repeat: bool = False) -> list[Html]:
+    """`me`'s introduction to their pair, trio or group: messages in order, each within Telegram's limit."""
+    tags = [tag for partner in partners for tag in shared_interests(me, partner)]
+    if len(partners) > 1:
+        return group_intro(texts, community, me, partners, reasons, writer_id, tags)
+    (partner,) = partners
+    first = texts("intro.they_first", name=name_of(partner)) if writer_id == partner.id else texts("intro.you_first")
+    text = texts("intro", header=texts("intro.header", community=community),
+                 cards=profile_card(texts, draft_from(partner), partner),
+                 why=bullets(why_lines(texts, me, partner, reasons, repeat)), icebreaker=icebreaker(texts, tags),
                  first=first)
+    return pack([Html(paragraph) for paragraph in text.split("\n\n")], separator="\n\n",
+                continued=lambda: texts("intro.continued", community=community))  # one message unless very long
+
+
+def group_intro(texts: Texts, community: str, me: User, partners: Sequence[User], reasons: Reasons,
+                writer_id: int | None, tags: list[str]) -> list[Html]:
+    """A card per other member, each followed by what the reader and that member share; then who creates the
+    group chat with everyone's contacts. Full cards for a trio, compact ones for larger groups."""
+    header = texts("intro.header_trio", community=community) if len(partners) == 2 else \
+        texts("intro.header_group", community=community, count=len(partners) + 1)
+    pieces = [header]
+    full = len(partners) <= FULL_CARDS_UP_TO
+    for partner in partners:
+        card = profile_card(texts, draft_from(partner), partner) if full else compact_card(texts, partner)
+        lines = why_with(texts, me, partner, reasons, None if full else COMPACT_WANTS)
+        pieces.append(Html(f"{card}\n\n{texts('intro.with', name=name_of(partner), why=bullets(lines))}")
+                      if lines else card)
+    if reasons.same_city and reasons.meeting_format == "offline":
+        pieces.append(texts("intro.all_same_city", city=reasons.same_city))
+    writer = next((partner for partner in partners if partner.id == writer_id), None)
+    chat = texts("intro.chat_you") if writer is None else texts("intro.chat_they", name=name_of(writer))
+    pieces.append(texts("intro.group_end", chat=chat, contacts=contacts(texts, list(partners)),
+                        icebreaker=icebreaker(texts, [*reasons.shared_interests, *tags])))
+    return pack(pieces, separator="\n\n", continued=lambda: texts("intro.continued", community=community))
+
+
+def _known(texts: Texts, key: str, otherwise: str) -> Html:
+    """The catalog's text for a machine code's key, or a general text for a code it does not know."""
+    return texts(key if texts.has(key) else otherwise)
 
 
 def left_out(texts: Texts, community: str, reason: str) -> Html:
-    key = f"left_out.{reason}" if texts.has(f"left_out.{reason}") else "left_out.other"
-    return texts("left_out", community=community, reason=texts(key))
+    return texts("left_out", community=community, reason=_known(texts, f"left_out.{reason}", "left_out.other"))
+
+
+def delivery_report(texts: Texts, community: str, failures: Sequence[tuple[User | None, str, str]]) -> list[Html]:
+    """Messages Telegram refused for good: to whom, what, and Telegram's words, split to fit."""
+    lines = [texts("delivery.line", name=name_of(person) if person else "—",
+                   what=_known(texts, f"delivery.kind.{kind}", "delivery.kind.other"),
+                   error=shorten(error, REPORT_ERROR))
+             for person, kind, error in failures]
+    return pack([texts("delivery.report", community=community, count=len(failures)), *lines,
+                 texts("delivery.footer")], continued=lambda: texts("delivery.continued", community=community))
 
 
 def names(people: list[User]) -> str:
@@ -153,8 +243,7 @@ def meetup_invitation(texts: Texts, meetup: Meetup, community: Community) -> Htm
 
 
 def roster_line(texts: Texts, person: User) -> Html:
-    about = (person.about or "").splitlines()[0] if person.about else ""
-    about = about if len(about) <= ROSTER_ABOUT else about[: ROSTER_ABOUT - 1] + "…"
+    about = shorten((person.about or "").splitlines()[0] if person.about else "", ROSTER_ABOUT)
     return texts("meetup.roster_line", name=name_of(person), about=about,
                  contact=contact_line(texts, person.username, person.contact, person.telegram_id))
 
@@ -165,12 +254,19 @@ def roster_messages(texts: Texts, meetup: Meetup, community: Community, number: 
     place = group_place or meetup.place or texts("meetup.place_later")
     header = texts("meetup.roster_header", title=meetup.title, number=number,
                    when=local_time(meetup.starts_at, community.timezone), place=place, count=len(members))
-    parts: list[str] = [header]
-    for line in (roster_line(texts, person) for person in members):
-        if len(parts[-1]) + 1 + len(line) > limit:
-            parts.append(texts("meetup.roster_continued", number=number))
-        parts[-1] += "\n" + line
-    return [Html(part) for part in parts]
+    lines = [roster_line(texts, person) for person in members]
+    return pack([header, *lines], limit=limit, continued=lambda: texts("meetup.roster_continued", number=number))
+
+
+def round_summary(texts: Texts, community: str, *, pairs: int, trios: int, groups: int, left_out: int,
+                  introduced: int) -> Html:
+    """What a round really did, for the admin who ran it: nobody to match, nobody matched, or the matches."""
+    if pairs + trios + groups == 0:
+        if left_out:
+            return texts("matchnow.nobody_matched", community=community, left_out=left_out)
+        return texts("matchnow.empty", community=community)
+    return texts("matchnow.done", community=community, pairs=pairs, trios=trios, groups=groups, left_out=left_out,
+                 introduced=introduced)
 
 
 def round_shape(texts: Texts, size: int) -> str:

@@ -40,11 +40,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RoundSummary:
+    """What a round really did: its matches by size, who was left out, and how many people got an intro
+    queued (the outbox sends them; what Telegram refuses for good is reported to the admins later)."""
+
     round_id: int
     pairs: int
     trios: int
     left_out: int
     groups: int = 0  # small groups of 4 or more
+    introduced: int = 0  # people whose introduction is queued
 
 
 async def eligible_members(session: AsyncSession, community: Community, now: datetime) -> list[User]:
@@ -120,36 +124,40 @@ async def create_round(session: AsyncSession, community: Community, period: str,
     planned = [plan_match(community, engine_match, by_id) for engine_match in result.matches]
     left_out = [(by_id[left.id], left.reason) for left in result.unmatched]
     try:
-        round_id = await write_round(session, new_round, planned, left_out, community.name)
+        round_id = await write_round(session, new_round, planned, left_out, community)
     except IntegrityError:  # another process created this period's round first (between the check and here)
         await session.rollback()
         return None
     sizes = Counter(len(match.members) for match in result.matches)
     log.info("round %s of community %s: %s matches", period, community.id, len(result.matches))
     return RoundSummary(round_id, sizes[2], sizes[3], len(result.unmatched),
-                        sum(count for size, count in sizes.items() if size > 3))
+                        sum(count for size, count in sizes.items() if size > 3),
+                        introduced=sum(len(match.members) for match in result.matches))
 
 
 @dataclass(frozen=True)
 class PlannedMatch:
-    """A match ready to write: its columns, its members, and each member's rendered intro."""
+    """A match ready to write: its columns, its members, and each member's rendered intro (one or more
+    messages, in order)."""
 
     values: dict[str, Any]
-    intros: list[tuple[User, dict[str, Any]]]
+    intros: list[tuple[User, list[dict[str, Any]]]]
 
 
 def plan_match(community: Community, engine_match: EngineMatch, by_id: dict[int, User]) -> PlannedMatch:
+    """Each member's own intro: their partners, what they share with each, and who writes first (in a trio
+    or group: who creates the group chat)."""
     writer = first_writer(engine_match)
     reasons = engine_match.reasons
     people = [by_id[member_id] for member_id in engine_match.members]
-    intros = [(person, notifications.intro(community.name, person, [other for other in people if other is not person],
-                                           reasons, writer)) for person in people]
+    intros = [(person, notifications.intro(community, person, [other for other in people if other is not person],
+                                           reasons, writer, engine_match.repeat)) for person in people]
     stored = {"reasons": asdict(reasons), "is_repeat": engine_match.repeat, "first_writer_id": writer}
     return PlannedMatch(stored, intros)
 
 
 async def write_round(session: AsyncSession, new_round: dict[str, Any], planned: list[PlannedMatch],
-                      left_out: list[tuple[User, str]], community_name: str) -> int:
+                      left_out: list[tuple[User, str]], community: Community) -> int:
     """Insert the round, its matches, members, left-out members and all their messages, then commit.
 
     Core bulk inserts: the ORM needs seconds for a 2,000-member round, and on SQLite that is how long every
@@ -164,9 +172,10 @@ async def write_round(session: AsyncSession, new_round: dict[str, Any], planned:
         match_ids = [by_writer[plan.values["first_writer_id"]] for plan in planned]
     members = [{"match_id": match_id, "user_id": person.id}
                for match_id, plan in zip(match_ids, planned, strict=True) for person, _ in plan.intros]
-    messages = [{**intro, "match_id": match_id}
-                for match_id, plan in zip(match_ids, planned, strict=True) for _, intro in plan.intros]
-    messages += [notifications.left_out(person, community_name, reason) for person, reason in left_out]
+    messages = [{**message, "match_id": match_id}
+                for match_id, plan in zip(match_ids, planned, strict=True) for _, intro in plan.intros
+                for message in intro]
+    messages += [notifications.left_out(person, community, reason) for person, reason in left_out]
     for table, rows in ((MatchMember, members), (OutboxMessage, messages), (RoundLeftOut, [
         {"round_id": round_id, "user_id": person.id, "reason": reason} for person, reason in left_out
     ])):
@@ -186,7 +195,7 @@ async def add_match(
     session.add(match)
     await session.flush()
     session.add_all([MatchMember(match_id=match.id, user_id=person.id) for person, _ in plan.intros])
-    await queue(session, *({**intro, "match_id": match.id} for _, intro in plan.intros))
+    await queue(session, *({**message, "match_id": match.id} for _, intro in plan.intros for message in intro))
     return match
 
 
