@@ -17,6 +17,7 @@ from matching.score import (
     Weights,
     can_meet,
     common_languages,
+    languages_meet_sets,
     pair_score,
     places_meet,
     profile,
@@ -90,25 +91,31 @@ class Rules:
         out: dict[int, Unmatched] = {}
         if n == 1:
             return {0: Unmatched(self.ids[0], "alone", "nobody else is taking part this round")}
-        # Whether two members can meet depends only on their (format, city, languages): count each kind once.
-        kinds: dict[tuple[str, str | None, frozenset[str]], list[int]] = {}
+        # Whether two members can meet depends only on their place (format, city) and languages: count each
+        # kind once, places and languages apart (few of each; their product can be hundreds of kinds).
+        kinds: dict[tuple[str, str | None], dict[frozenset[str], list[int]]] = {}
         for i, p in enumerate(self.profiles):
-            kinds.setdefault((p.member.format, p.city, p.languages), []).append(i)
-        for members in kinds.values():
-            p = self.profiles[members[0]]
-            able = sum(len(other) for other in kinds.values() if can_meet(p, self.profiles[other[0]])) - 1
-            placed = sum(len(other) for other in kinds.values() if places_meet(p, self.profiles[other[0]])) - 1
-            for i in members:
-                blocked = self.blocked_by[i]
-                if len(blocked) >= n - 1:
-                    out[i] = Unmatched(self.ids[i], "blocked_all", "every other member is blocked")
-                elif able - sum(1 for j in blocked if can_meet(p, self.profiles[j])) <= 0:
-                    if placed - sum(1 for j in blocked if places_meet(p, self.profiles[j])) > 0:
-                        listed = ", ".join(sorted(p.languages))
-                        out[i] = Unmatched(self.ids[i], "no_shared_language",
-                                           f"nobody else who can meet them speaks {listed}")
-                    else:
-                        out[i] = Unmatched(self.ids[i], "no_compatible_partner", _why_nobody(p))
+            kinds.setdefault((p.member.format, p.city), {}).setdefault(p.languages, []).append(i)
+        first = {place: self.profiles[next(iter(by_language.values()))[0]] for place, by_language in kinds.items()}
+        sets = sorted({p.languages for p in self.profiles}, key=sorted)
+        speakers = {a: [b for b in sets if languages_meet_sets(a, b)] for a in sets}
+        for place, by_language in kinds.items():
+            near = [kinds[other] for other in kinds if places_meet(first[place], first[other])]
+            placed = sum(len(m) for by in near for m in by.values()) - 1
+            for languages, members in by_language.items():
+                able = sum(len(by.get(x, ())) for by in near for x in speakers[languages]) - 1
+                p = self.profiles[members[0]]
+                for i in members:
+                    blocked = self.blocked_by[i]
+                    if len(blocked) >= n - 1:
+                        out[i] = Unmatched(self.ids[i], "blocked_all", "every other member is blocked")
+                    elif able - sum(1 for j in blocked if can_meet(p, self.profiles[j])) <= 0:
+                        if placed - sum(1 for j in blocked if places_meet(p, self.profiles[j])) > 0:
+                            listed = ", ".join(sorted(p.languages))
+                            out[i] = Unmatched(self.ids[i], "no_shared_language",
+                                               f"nobody else who can meet them speaks {listed}")
+                        else:
+                            out[i] = Unmatched(self.ids[i], "no_compatible_partner", _why_nobody(p))
         return out
 
 

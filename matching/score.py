@@ -103,7 +103,11 @@ def formats_meet(a: Profile, b: Profile) -> bool:
 
 def languages_meet(a: Profile, b: Profile) -> bool:
     """Both list languages and share one, or one of them lists none (unknown: no constraint)."""
-    return not a.languages or not b.languages or not a.languages.isdisjoint(b.languages)
+    return languages_meet_sets(a.languages, b.languages)
+
+
+def languages_meet_sets(a: frozenset[str], b: frozenset[str]) -> bool:
+    return not a or not b or not a.isdisjoint(b)
 
 
 def places_meet(a: Profile, b: Profile) -> bool:

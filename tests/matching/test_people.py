@@ -20,6 +20,7 @@ from matching import (
     match_round,
     may_meet,
 )
+from matching.rules import Rules
 from matching.score import DEFAULT_WEIGHTS, pair_score, profile, timezone_value
 
 PATIENT = 120.0  # seconds: the stall rule, not the clock, ends every search below
@@ -214,3 +215,11 @@ def test_at_one_place_only_blocks_and_languages_keep_people_apart() -> None:
         assert {7, 8, 9} in groups and not any({1, 4} <= g for g in groups)
         apart = form_groups(instance, 3, seed=seed, time_limit=PATIENT)  # each meets in their own way
         assert sorted(g.members for g in apart.groups) == [(1, 2, 3), (4, 5, 6), (7, 8, 9)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(crowds())
+def test_isolated_are_exactly_those_nobody_may_meet(instance: Instance) -> None:
+    rules = Rules(instance)
+    alone = {i for i in range(rules.n) if not any(rules.allowed(i, j) for j in range(rules.n))}
+    assert set(rules.isolated()) == alone
