@@ -11,7 +11,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, ErrorEvent
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -66,10 +66,12 @@ def create_dispatcher(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     events_isolation: BaseEventIsolation | None = None,
+    storage: BaseStorage | None = None,
     **workflow_data: Any,
 ) -> Dispatcher:
+    """`storage` defaults to the SQL storage (our database); `python -m bot` passes Redis when REDIS_URL is set."""
     dispatcher = Dispatcher(
-        storage=SqlStorage(sessionmaker),
+        storage=storage or SqlStorage(sessionmaker),
         events_isolation=events_isolation or SimpleEventIsolation(),
         settings=settings,
         sessionmaker=sessionmaker,

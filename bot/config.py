@@ -75,6 +75,7 @@ class Settings(DatabaseSettings):
     web_host: str = "0.0.0.0"  # all interfaces: in a container the operator decides what is published
     web_port: int | None = Field(default=None, ge=1, le=65535)
     redis_url: str | None = None
+    redis_prefix: str = Field(default="coffee", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     log_format: Literal["text", "json"] = "text"
 
     @field_validator("bot_token")
@@ -193,6 +194,7 @@ FIELD_HINTS = {
     "webhook_secret": "WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -",
     "web_port": "WEB_PORT must be a TCP port number between 1 and 65535",
     "redis_url": "REDIS_URL must be a Redis URL such as redis://localhost:6379/0",
+    "redis_prefix": "REDIS_PREFIX must be 1-64 characters of A-Z, a-z, 0-9, _, . and -",
     "log_format": "LOG_FORMAT must be text or json",
 }
 

@@ -12,6 +12,7 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.types import User
 from aiohttp import web
 
@@ -24,7 +25,9 @@ from bot.instrumentation import timed_round, watch_scheduler
 from bot.jobs import Jobs
 from bot.lifecycle import Lifecycle, StartupError
 from bot.outbox import DeliverySettings, DeliveryWorker, wake_on_commit
+from bot.outbox.pacing import SendPacer, SharedPacer
 from bot.polling import Poller
+from bot.redis_state import redis_state
 from bot.scheduler import RoundScheduler
 from bot.services import replacements
 from bot.web import Health, Scrape, create_web_app, start_web_server
@@ -61,15 +64,18 @@ class Runtime:
         self.health = Health(self.engine, settings.redis_url)
         sessionmaker = create_sessionmaker(self.engine)
         self.bot = create_bot(settings)
-        self.worker = DeliveryWorker(self.bot, sessionmaker, DeliverySettings(
-            rate_per_second=settings.delivery_rate, lease_seconds=settings.delivery_lease_seconds),
-                                     on_blocked=replacements.on_blocked)
+        delivery = DeliverySettings(rate_per_second=settings.delivery_rate,
+                                    lease_seconds=settings.delivery_lease_seconds)
+        storage, isolation, pacer = shared_state(settings, self.bot.id, delivery)
+        self.worker = DeliveryWorker(self.bot, sessionmaker, delivery, on_blocked=replacements.on_blocked,
+                                     pacer=pacer)
         wake_on_commit(sessionmaker, self.worker.wake)
         self.jobs = Jobs(sessionmaker)
         self.scheduler = RoundScheduler(timed_round(self.jobs.round), self.jobs.housekeeping,
                                         settings.housekeeping_seconds)
         watch_scheduler(self.scheduler.scheduler)
-        self.dispatcher = create_dispatcher(settings, sessionmaker, worker=self.worker, scheduler=self.scheduler)
+        self.dispatcher = create_dispatcher(settings, sessionmaker, isolation, storage, worker=self.worker,
+                                            scheduler=self.scheduler)
         self.scrape = Scrape(sessionmaker, self.worker.stats)
         self.web_runner: web.AppRunner | None = None
         self.worker_task: asyncio.Task[None] | None = None
@@ -133,8 +139,24 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.worker_task
         await self.health.close()
+        await self.dispatcher.fsm.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
         await self.bot.session.close()
         await self.engine.dispose()
+
+
+def shared_state(settings: Settings, bot_id: int, delivery: DeliverySettings
+                 ) -> tuple[BaseStorage | None, BaseEventIsolation | None, SendPacer | None]:
+    """With REDIS_URL: conversation state, per-person update locks and send pacing shared by every replica
+    through Redis. Without: the SQL storage, in-process locks and pacing (the defaults)."""
+    if settings.redis_url is None:
+        return None, None, None
+    storage, isolation = redis_state(settings.redis_url, settings.redis_prefix)
+    pacer = SharedPacer(storage.redis, settings.redis_prefix, bot_id, delivery.rate_per_second,
+                        delivery.per_chat_interval)
+    log.info("Redis: shared conversation state, update locks and a global send rate of %s/s",
+             delivery.rate_per_second)
+    return storage, isolation, pacer
 
 
 async def wait_for_telegram(bot: Bot) -> User:

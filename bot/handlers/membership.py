@@ -17,6 +17,7 @@ from bot.presentation import keyboards
 from bot.presentation.callbacks import ALL_COMMUNITIES, DeleteCb, DismissCb, LanguageCb, LeaveCb, PauseCb, ResumeCb
 from bot.presentation.render import membership_line
 from bot.presentation.texts import Texts
+from bot.redis_state import forget_person
 from bot.services import erasure, memberships, users
 
 
@@ -121,7 +122,7 @@ async def delete(message: Message, texts: Texts) -> None:
 
 async def delete_confirmed(query: CallbackQuery, bot: Bot, state: FSMContext, session: AsyncSession,
                            user: User, texts: Texts) -> None:
-    await state.clear()
+    await forget_person(state.storage, state.key)  # this chat, and every other one where the storage knows of
     await erasure.erase_person(session, user)
     await edit_or_send(query, bot, texts("delete.done"))
 

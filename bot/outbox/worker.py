@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
 from bot.db.models import OutboxStatus
-from bot.outbox.pacing import Pacer
+from bot.outbox.pacing import Pacer, SendPacer
 from bot.outbox.store import BlockedHook, claim_due, next_due, record
 
 log = logging.getLogger(__name__)
@@ -109,13 +109,15 @@ class DeliveryWorker:
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: DeliverySettings = DeliverySettings(),
         on_blocked: BlockedHook | None = None,
+        pacer: SendPacer | None = None,
     ) -> None:
+        """`pacer`: the global rate (and, if shared, per-chat spacing); in-process `Pacer` by default."""
         self.bot = bot
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.on_blocked = on_blocked
         self.stats = DeliveryStats()
-        self._pacer = Pacer(settings.rate_per_second)
+        self._pacer = pacer or Pacer(settings.rate_per_second)
         self._in_flight = asyncio.Semaphore(settings.concurrency)
         self._wakeup = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -299,7 +301,7 @@ class DeliveryWorker:
         try:
             await self._in_flight.acquire()
             slot = True
-            await self._pacer.acquire()
+            await self._pacer.acquire(claim.chat_id)
             gap = self._last_send.get(claim.chat_id, -1e9) + self.settings.per_chat_interval - time.monotonic()
             if gap > 0:
                 await asyncio.sleep(gap)
