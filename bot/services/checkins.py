@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, aliased, selectinload
 
 from bot import notifications
 from bot.db.models import (
@@ -210,26 +210,36 @@ class PastPartner:
 
 
 async def network(session: AsyncSession, user: User, limit: int = 30) -> list[PastPartner]:
-    mine = select(MatchMember.match_id).where(MatchMember.user_id == user.id)
+    """People the person has met, each once (the latest meeting): round partners unless the reader said they
+    did not meet, and meetup connections; never someone the reader blocked, nor an erased person. (Someone
+    who blocked the reader stays: a block is confidential.)"""
+    mine = aliased(MatchMember)
     rows = await session.execute(
         select(MatchMember, Round.created_at, Community.name)
+        .join(mine, (mine.match_id == MatchMember.match_id) & (mine.user_id == user.id))
         .join(Match, Match.id == MatchMember.match_id).join(Round, Round.id == Match.round_id)
         .join(Community, Community.id == Round.community_id)
         .options(selectinload(MatchMember.user))
-        .where(MatchMember.match_id.in_(mine), MatchMember.user_id != user.id)
-        .order_by(Round.created_at.desc(), Match.id.desc()).limit(limit)
-    )
-    found = [PastPartner(member.user, name, created) for member, created, name in rows.all()]
+        .where(MatchMember.user_id != user.id, _not_denied(mine)))
+    found = [PastPartner(member.user, name, created) for member, created, name in rows.tuples()]
     at_meetups = await session.execute(
         select(User, Meetup.starts_at, Community.name)
         .join(MeetupConnection, MeetupConnection.other_user_id == User.id)
         .join(MeetupGroup, MeetupGroup.id == MeetupConnection.group_id)
         .join(Meetup, Meetup.id == MeetupGroup.meetup_id)
         .join(Community, Community.id == Meetup.community_id)
-        .where(MeetupConnection.user_id == user.id).limit(limit)
-    )
-    found += [PastPartner(other, name, starts) for other, starts, name in at_meetups.all()]
-    return sorted(found, key=lambda past: past.met_on, reverse=True)[:limit]
+        .where(MeetupConnection.user_id == user.id))
+    found += [PastPartner(other, name, starts) for other, starts, name in at_meetups.tuples()]
+    blocked = set(await session.scalars(select(Block.blocked_user_id).where(Block.user_id == user.id)))
+    latest: dict[int, PastPartner] = {}
+    for past in sorted(found, key=lambda past: past.met_on):
+        if past.partner.telegram_id is not None and past.partner.id not in blocked:
+            latest[past.partner.id] = past
+    return sorted(latest.values(), key=lambda past: past.met_on, reverse=True)[:limit]
+
+
+def _not_denied(seat: type[MatchMember]) -> ColumnElement[bool]:
+    return or_(seat.outcome.is_(None), seat.outcome != Outcome.NOT_MET)
 
 
 async def send_checkins_now(session: AsyncSession, community: Community, now: datetime) -> int | None:
