@@ -92,8 +92,12 @@ def profile(member: Member) -> Profile:
     )
 
 
+_NOTHING: frozenset[str] = frozenset()
+
+
 def _tags(values: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(tag(v) for v in values if v.strip())
+    """Normalised tags, blank ones dropped (`tag` of a blank string is "")."""
+    return frozenset(map(tag, values)) - {""} if values else _NOTHING
 
 
 def formats_meet(a: Profile, b: Profile) -> bool:
