@@ -81,7 +81,7 @@ class Reasons:
     helps: tuple[Help, ...] = ()
     same_city: str | None = None
     meeting_format: Literal["offline", "online"] = "online"  # offline only when everyone can meet in person
-    format_compatible: bool = True
+    format_compatible: bool = True  # everyone may meet everyone: format, place and one shared language (`can_meet_all`)
     shared_languages: tuple[str, ...] = ()  # spoken by everyone who lists languages (normalised codes)
     timezone_difference: int | None = None  # minutes, largest inside the match; None if unknown
     topic_helps: tuple[TopicHelp, ...] = ()  # one per direction with topics: who helps whom with which topics
