@@ -34,6 +34,7 @@ class NoMeetingReason(enum.StrEnum):
     NO_ANSWER = "no_answer"
     I_COULD_NOT = "i_could_not"
     OTHER = "other"
+    CANT_MAKE_IT = "cant_make_it"  # said so on the intro: a partner left alone may ask for someone new
 
 
 class OutboxStatus(enum.StrEnum):
@@ -79,6 +80,12 @@ class User(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     utc_offset: Mapped[int | None] = mapped_column(Integer)
     contact: Mapped[str | None] = mapped_column(String(128))
+    # Languages they can meet in (codes) and help topic ids they offer / look for; None: never asked (an older
+    # profile), [] for topics: asked, none chosen. `topics_asked_at`: when an older profile was asked to add them.
+    languages: Mapped[list[str] | None] = mapped_column(JSON)
+    offer_topics: Mapped[list[str] | None] = mapped_column(JSON)
+    need_topics: Mapped[list[str] | None] = mapped_column(JSON)
+    topics_asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     profile_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -110,6 +117,8 @@ class Community(Base):
     )
     reminder_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     round_group_size: Mapped[int] = mapped_column(Integer, default=2, server_default="2")  # 2 = pairs; 3–8 groups
+    # Help topics members pick from: [{"id", "en", "ru"}, …] (the id is the topic; labels are how it reads).
+    help_topics: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="community")
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from bot.db.models import Community, CommunityAdmin, Membership, MembershipStatus, User
 from bot.domain.rights import GroupAdminCheck
 from bot.domain.schedule import apply_choice
+from bot.domain.topics import default_catalogue
 
 DEFAULT_TAGS = (
     "entrepreneurship", "management", "hr", "marketing", "product",
@@ -38,7 +39,8 @@ async def create_community(
     the group's Telegram admins run it."""
     community = Community(
         name=clean_name(name), description="", invite_code=new_invite_code(),
-        tags=list(DEFAULT_TAGS), owner_id=owner.id if owner else None, chat_id=chat_id, timezone=timezone,
+        tags=list(DEFAULT_TAGS), help_topics=default_catalogue(), owner_id=owner.id if owner else None,
+        chat_id=chat_id, timezone=timezone,
     )
     session.add(community)
     await session.flush()
