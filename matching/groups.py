@@ -39,7 +39,7 @@ from matching.model import InputError, Instance, Reasons
 from matching.partition import Costs, Ints, group_count, partition
 from matching.rounds import by_place, separate
 from matching.rules import Rules
-from matching.score import DEFAULT_WEIGHTS, Weights, explain
+from matching.score import DEFAULT_WEIGHTS, Weights, explain, pair_score
 from matching.serialization import why
 from matching.vectors import PairWeights, bitmasks, overlap
 
@@ -127,8 +127,9 @@ class MeetupCosts:
 
     def __init__(self, instance: Instance, size: int, by_interest: bool, weights: Weights = DEFAULT_WEIGHTS) -> None:
         members = sorted(instance.members, key=lambda m: m.id)
-        self.rules = Rules(instance, weights)
-        self.pair_weights = PairWeights(Rules(instance, replace(weights, interest=0.0)))
+        self.weights = weights
+        self.rules = Rules(instance, replace(weights, interest=0.0))  # interests: mixed or grouped, below
+        self.pair_weights = PairWeights(self.rules)
         self.ids = [m.id for m in members]
         self.n = n = len(members)
         index = {member_id: i for i, member_id in enumerate(self.ids)}
@@ -255,7 +256,8 @@ def _describe(costs: MeetupCosts, groups: list[list[int]]) -> tuple[Group, ...]:
         repeats = sum(1 for pair in combinations(inside, 2) if pair in costs.met)
         counts = Counter(costs.tags[b] for p in inside for b in costs.member_tags[p])
         shared = tuple(t for t, c in sorted(counts.items(), key=lambda tc: (-tc[1], tc[0])) if c >= 2)
-        score = round(sum(rules.score(i, j) for i, j in combinations(inside, 2)), 6)
+        score = round(sum(pair_score(rules.profiles[i], rules.profiles[j], costs.weights)
+                          for i, j in combinations(inside, 2)), 6)
         reasons = explain(tuple(rules.profiles[p] for p in inside))
         out.append(Group(tuple(costs.ids[p] for p in inside), repeats, shared, score, reasons))
     out.sort(key=lambda g: g.members)
