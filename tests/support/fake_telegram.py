@@ -255,6 +255,8 @@ class WebhookDelivery:
     update_id: int
     status: int | None
     at: float = field(default_factory=time.monotonic)
+    url: str = ""
+    """Where it went (with ``webhook_targets``: which replica)."""
 
 
 @dataclass
@@ -350,6 +352,10 @@ class FakeTelegram:
         """secret_token of the last setWebhook (sent back in X-Telegram-Bot-Api-Secret-Token)."""
         self.webhook_deliveries: list[WebhookDelivery] = []
         self.webhook_retry_interval = 0.5
+        self.webhook_targets: list[str] = []
+        """Replicas behind a round-robin reverse proxy (``http://host:port``): each POST goes to the next one,
+        at the webhook URL's path; a replica that does not answer is skipped on the retry. Empty: the URL."""
+        self._next_target = itertools.count()
         self.allowed_updates: list[str] | None = None
         """allowed_updates from the last getUpdates that passed it (None: Telegram's default set)."""
         self.dropped_updates: list[dict[str, Any]] = []
@@ -948,11 +954,11 @@ class FakeTelegram:
     # ------------------------------------------------------------------------------------------------
     # webhook delivery
     # ------------------------------------------------------------------------------------------------
-    async def post_to_webhook(self, update: dict[str, Any], secret: str | None) -> int:
-        """POST one update to the webhook URL as Telegram would, with ``secret`` as the secret-token header
-        (None: no header); returns the HTTP status. Not queued, not retried (for testing the endpoint)."""
+    async def post_to_webhook(self, update: dict[str, Any], secret: str | None, url: str | None = None) -> int:
+        """POST one update to the webhook URL (or ``url``) as Telegram would, with ``secret`` as the secret-token
+        header (None: no header); returns the HTTP status. Not queued, not retried (for testing the endpoint)."""
         headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
-        async with self._http().post(self.webhook_url, json=update, headers=headers) as response:
+        async with self._http().post(url or self.webhook_url, json=update, headers=headers) as response:
             await response.read()
             return response.status
 
@@ -974,11 +980,15 @@ class FakeTelegram:
     async def _webhook_delivery(self, update: dict[str, Any]) -> None:
         update_id = int(update["update_id"])
         while self.webhook_url and not self._closing:
+            url = self.webhook_url
+            if self.webhook_targets:
+                url = self.webhook_targets[next(self._next_target) % len(self.webhook_targets)] + \
+                    "/" + self.webhook_url.split("/", 3)[3]
             try:
-                status: int | None = await self.post_to_webhook(update, self.webhook_secret)
+                status: int | None = await self.post_to_webhook(update, self.webhook_secret, url)
             except (ClientError, OSError, TimeoutError):
                 status = None
-            self.webhook_deliveries.append(WebhookDelivery(update_id, status))
+            self.webhook_deliveries.append(WebhookDelivery(update_id, status, url=url))
             if status is not None and 200 <= status < 300:
                 self._updates = [u for u in self._updates if int(u["update_id"]) != update_id]
                 self._confirmed_update_id = max(self._confirmed_update_id, update_id + 1)
