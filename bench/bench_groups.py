@@ -1,6 +1,6 @@
-"""Group formation figures: repeats per session next to the pigeonhole bound, social-golfer horizons next to the
-best known, 3,000 RSVPs into 100 groups of 30, and small-group rounds (`match_round`) next to the session former
-the bot used for them before. Prints figures, asserts nothing.
+"""Group formation figures: repeats per meetup next to the pigeonhole bound, social-golfer horizons next to the
+best known, 3,000 RSVPs into 100 groups of 30, and small-group rounds (`match_round`) next to the meetup former
+(`form_groups`, which the bot used for them before). Prints figures, asserts nothing.
 
 Usage: .venv/bin/python bench/bench_groups.py [--quick] [--only sessions golfers rsvp rounds] [--seed 1]
        [--round-sizes 200 1000 2000]
@@ -32,14 +32,15 @@ GOLFERS = [(5, 3, 7), (4, 4, 5), (6, 3, 8), (6, 4, 7), (7, 3, 10), (7, 4, 9), (8
 
 
 def sessions(seed: int, time_limit: float, count: int = 5) -> None:
-    print(f"\n## 300 people in groups of 30, sessions 1..{count} (history fed back, {time_limit:g} s per session)")
-    print("| session | repeated pairs | pigeonhole lower bound | seconds |")
+    print(f"\n## 300 people in groups of 30, meetups 1..{count} (history fed back, {time_limit:g} s per meetup)")
+    print("| meetup | repeated pairs | pigeonhole lower bound | seconds | left out |")
     print("|---|---|---|---|")
     members = tuple(generate_members(300, random.Random(seed)))
     history: list[Meeting] = []
     for t in range(1, count + 1):
         result = form_groups(Instance(members, tuple(history), round=t), 30, seed=seed + t, time_limit=time_limit)
-        print(f"| {t} | {result.repeats} | {result.lower_bound} | {result.seconds:.2f} |", flush=True)
+        print(f"| {t} | {result.repeats} | {result.lower_bound} | {result.seconds:.2f} | {len(result.left_out)} |",
+              flush=True)
         history.extend(Meeting(g.members, t) for g in result.groups)
 
 
@@ -94,7 +95,7 @@ def rsvp(seed: int, time_limit: float) -> None:
 
 def rounds(seed: int, sizes: list[int], size: int = 4, count: int = 4) -> None:
     """A community of generated members meets in groups of `size` for `count` rounds, each round's groups fed
-    back as history; `match_round` against the session former (interests mixed, no format, city or score)."""
+    back as history; `match_round` against the meetup former (interests mixed, repeats before the score)."""
     print(f"\n## Small-group rounds in groups of {size}, {count} rounds fed back (generated members, seed {seed})")
     print("(bound: half the sum over members of their best weights to as many partners as their group gives them,")
     print(" over pairs allowed to meet; no partition into these groups weighs more)")
@@ -113,8 +114,9 @@ def rounds(seed: int, sizes: list[int], size: int = 4, count: int = 4) -> None:
                     groups = [m.members for m in result.matches]
                     left = len(result.unmatched)
                 else:
-                    groups = [g.members for g in form_groups(instance, size, seed=seed + t).groups]
-                    left = 0
+                    formed = form_groups(instance, size, seed=seed + t)
+                    groups = [g.members for g in formed.groups]
+                    left = len(formed.left_out)
                 seconds = time.perf_counter() - started
                 rules = Rules(instance)
                 pairs = [(rules.index[a], rules.index[b]) for g in groups for a, b in combinations(g, 2)]
