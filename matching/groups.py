@@ -39,7 +39,7 @@ from matching.model import InputError, Instance, Reasons
 from matching.partition import Costs, Ints, group_count, partition
 from matching.rounds import by_place, separate
 from matching.rules import Rules
-from matching.score import DEFAULT_WEIGHTS, Weights, explain, pair_score
+from matching.score import DEFAULT_WEIGHTS, Weights, common_languages, explain
 from matching.serialization import why
 from matching.vectors import PairWeights, bitmasks, overlap
 
@@ -196,6 +196,19 @@ class MeetupCosts:
         return Costs(pair, conflict, priority, bound)
 
 
+    def group_score(self, inside: list[int]) -> float:
+        """Σ `pair_score` over the group's pairs with the full weights (interest term included), summed in
+        another order than one pair at a time (`vectors.py` states the rounding)."""
+        if len(inside) < 2:
+            return 0.0
+        people = np.array(inside, dtype=np.int64)
+        first, second = (people[list(k)] for k in zip(*combinations(range(len(inside)), 2), strict=True))
+        w = self.weights
+        shared = overlap(self.pair_weights.interests, first, second)
+        interest = w.interest * np.minimum(shared, w.max_interests).astype(np.float64)
+        return float((self.pair_weights.scores(first, second) + interest).sum())
+
+
 SessionCosts = MeetupCosts  # the name before meetups were called meetups
 
 
@@ -237,7 +250,8 @@ def form_groups(
     found = partition(costs.n, size, costs, order, seed, start + max(0.0, time_limit), stall)
     rules = costs.rules
     apart = sum(1 for g in found for i, j in combinations(g, 2) if not rules.allowed(i, j))
-    groups, alone = (found, []) if all(rules.allowed_all(g) for g in found) else separate(rules, found)
+    mute = any(common_languages(tuple(rules.profiles[p] for p in g)) == frozenset() for g in found)
+    groups, alone = separate(rules, found) if apart or mute else (found, [])
     groups = [sorted(g) for g in groups]
     return GroupResult(
         groups=_describe(costs, groups),
@@ -256,8 +270,7 @@ def _describe(costs: MeetupCosts, groups: list[list[int]]) -> tuple[Group, ...]:
         repeats = sum(1 for pair in combinations(inside, 2) if pair in costs.met)
         counts = Counter(costs.tags[b] for p in inside for b in costs.member_tags[p])
         shared = tuple(t for t, c in sorted(counts.items(), key=lambda tc: (-tc[1], tc[0])) if c >= 2)
-        score = round(sum(pair_score(rules.profiles[i], rules.profiles[j], costs.weights)
-                          for i, j in combinations(inside, 2)), 6)
+        score = round(costs.group_score(inside), 6)
         reasons = explain(tuple(rules.profiles[p] for p in inside))
         out.append(Group(tuple(costs.ids[p] for p in inside), repeats, shared, score, reasons))
     out.sort(key=lambda g: g.members)

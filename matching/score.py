@@ -102,7 +102,8 @@ def _tags(values: tuple[str, ...]) -> frozenset[str]:
 
 def formats_meet(a: Profile, b: Profile) -> bool:
     """Not one online-only with one in-person-only."""
-    return {a.member.format, b.member.format} != {"online", "offline"}
+    fa, fb = a.member.format, b.member.format
+    return fa == fb or fa == "any" or fb == "any"
 
 
 def languages_meet(a: Profile, b: Profile) -> bool:
@@ -226,6 +227,8 @@ def _helps(giver: Profile, receiver: Profile) -> list[Help]:
     """The receiver's need phrases the giver's offer answers: wholly, or in most of their words (at least two).
     A single shared word is not a reason to quote ("technical" of "technical co-founder")."""
     out: list[Help] = []
+    if giver.offer_stems.isdisjoint(receiver.need_stems):
+        return out
     for need in receiver.needs:
         common = need.stems & giver.offer_stems
         exact = common == need.stems
