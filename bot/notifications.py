@@ -67,6 +67,24 @@ def partner_unreachable(person: User, unreachable: User, match_id: int) -> Row:
                reply_markup=keyboards.replacement(texts, match_id), match_id=match_id)
 
 
+def with_intro_buttons(person: User, intro_rows: list[Row], match_id: int) -> list[Row]:
+    """The intro's rows, tied to their match, with "Can't make it this round" under the last one."""
+    texts = Texts(person.language)
+    rows = [{**row, "match_id": match_id} for row in intro_rows]
+    markup = keyboards.cant_make_it(texts, match_id).model_dump(mode="json", exclude_none=True)
+    rows[-1] = {**rows[-1], "reply_markup": markup}
+    return rows
+
+
+def partner_cant_make_it(person: User, dropped: User, match_id: int, alone: bool) -> Row:
+    """A partner said they cannot make it: someone left alone may ask for a new partner."""
+    texts = Texts(person.language)
+    if not alone:
+        return _to(person, "partner_cant", texts("cant.partner_group", name=render.name_of(dropped)), match_id=match_id)
+    return _to(person, "partner_cant", texts("cant.partner_alone", name=render.name_of(dropped)),
+               reply_markup=keyboards.replacement(texts, match_id), match_id=match_id)
+
+
 def partner_left(person: User, match_id: int, others_staying: int, community: str) -> Row:
     """A partner erased their profile mid-round. Their name is gone too: the text names nobody."""
     texts = Texts(person.language)

@@ -37,6 +37,10 @@ class NoMeetingReason(enum.StrEnum):
     CANT_MAKE_IT = "cant_make_it"  # said so on the intro: a partner left alone may ask for someone new
 
 
+CHECKIN_REASONS = (NoMeetingReason.NO_ANSWER, NoMeetingReason.I_COULD_NOT, NoMeetingReason.OTHER)
+"""The reasons a check-in offers (CANT_MAKE_IT is said on the intro, before the meeting)."""
+
+
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"

@@ -10,17 +10,17 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
-from bot.db.models import NoMeetingReason, Outcome, User
-from bot.handlers.replies import edit_or_send, stale_button
+from bot.db.models import CHECKIN_REASONS, NoMeetingReason, Outcome, User
+from bot.handlers.replies import edit_or_send, replace_buttons, stale_button
 from bot.presentation import keyboards, render
-from bot.presentation.callbacks import BlockCb, CheckinCb, FollowUpCb, NoReasonCb, RateCb, ReplaceCb
+from bot.presentation.callbacks import BlockCb, CantMakeItCb, CheckinCb, FollowUpCb, NoReasonCb, RateCb, ReplaceCb
 from bot.presentation.texts import Texts, pack
 from bot.services import checkins, replacements
 from bot.services.checkins import Seat
 from bot.services.replacements import Replacement
 
 OUTCOMES = {outcome.value for outcome in Outcome}
-NO_MEETING_REASONS = {reason.value for reason in NoMeetingReason}
+NO_MEETING_REASONS = {reason.value for reason in CHECKIN_REASONS}
 
 
 class CheckinComment(StatesGroup):
@@ -124,6 +124,18 @@ async def follow_up(query: CallbackQuery, callback_data: FollowUpCb, bot: Bot, s
     await edit_or_send(query, bot, texts("checkin.follow_up_set"))
 
 
+async def cant_make_it(query: CallbackQuery, callback_data: CantMakeItCb, session: AsyncSession, user: User,
+                       texts: Texts) -> None:
+    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
+    if seat is None:
+        return
+    if not await replacements.cant_make_it(session, seat, utcnow()):
+        await stale_button(query, texts)
+        return
+    await query.answer(texts("cant.noted"), show_alert=True)
+    await replace_buttons(query, None)
+
+
 async def replace(query: CallbackQuery, callback_data: ReplaceCb, bot: Bot, session: AsyncSession,
                   user: User, texts: Texts) -> None:
     seat = await seat_or_stale(query, session, user, callback_data.match_id, texts)
@@ -148,4 +160,5 @@ def setup() -> Router:
     router.callback_query.register(block, BlockCb.filter())
     router.callback_query.register(follow_up, FollowUpCb.filter())
     router.callback_query.register(replace, ReplaceCb.filter())
+    router.callback_query.register(cant_make_it, CantMakeItCb.filter())
     return router

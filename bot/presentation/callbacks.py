@@ -83,6 +83,12 @@ class FollowUpCb(CallbackData, prefix="fu"):
     match_id: DbInt
 
 
+class CantMakeItCb(CallbackData, prefix="cm"):
+    """On an intro: "Can't make it this round"."""
+
+    match_id: DbInt
+
+
 class ReplaceCb(CallbackData, prefix="rp"):
     match_id: DbInt
 
@@ -169,15 +175,29 @@ class MemberCb(CallbackData, prefix="mm"):
     query: str = ""
 
 
-class StatsCb(CallbackData, prefix="st"):
-    community_id: int
-
-
-class ExportCb(CallbackData, prefix="ex"):
-    community_id: int
-
-
 class PreviewCb(CallbackData, prefix="pv"):
     """/preview: which community's next round to show (dry run)."""
 
     community_id: DbInt
+
+
+class StatsCb(CallbackData, prefix="st"):
+    community_id: DbInt
+
+
+class ExportCb(CallbackData, prefix="ex"):
+    community_id: DbInt
+
+
+class TopicCb(CallbackData, prefix="qt"):
+    """A help topic in the questionnaire: `step` "offer_topics" or "need_topics" (only valid on that question),
+    `index` its place in the topics shown."""
+
+    step: str
+    index: DbInt
+
+
+class NewQuestionsCb(CallbackData, prefix="nq"):
+    """The one-time question to an older profile: add languages and help topics now, or not."""
+
+    add: bool

@@ -9,22 +9,24 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.db.models import (
+    CHECKIN_REASONS,
     Community,
     Frequency,
     Meetup,
     MeetupGroup,
     Membership,
-    NoMeetingReason,
     Outcome,
     User,
 )
 from bot.domain.membership import PAUSE_CHOICES
 from bot.domain.profile import OFFSET_CHOICES, Step, TimeZoneAnswer, offset_name
 from bot.domain.schedule import GROUP_SIZE_CHOICES, REMINDER_CHOICES, SCHEDULE_FIELDS, TIME_CHOICES
+from bot.domain.topics import MEETING_LANGUAGES, HelpTopic
 from bot.presentation.admin_views import MemberRow
 from bot.presentation.callbacks import (
     ALL_COMMUNITIES,
     BlockCb,
+    CantMakeItCb,
     CheckinCb,
     DeleteCb,
     DismissCb,
@@ -40,6 +42,7 @@ from bot.presentation.callbacks import (
     MemberCb,
     MembersCb,
     MembersSearchCb,
+    NewQuestionsCb,
     NoReasonCb,
     PauseCb,
     ProfileEditCb,
@@ -49,6 +52,7 @@ from bot.presentation.callbacks import (
     ResumeCb,
     RsvpCb,
     ScheduleCb,
+    TopicCb,
     WizardCb,
 )
 from bot.presentation.render import name_of, round_shape, step_label, tag_label
@@ -206,7 +210,7 @@ def ratings(match_id: int) -> InlineKeyboardMarkup:
 
 def no_reasons(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for reason in NoMeetingReason:
+    for reason in CHECKIN_REASONS:
         builder.button(text=texts(f"checkin.reason.{reason.value}"),
                        callback_data=NoReasonCb(match_id=match_id, reason=reason.value))
     builder.adjust(1)
@@ -224,6 +228,12 @@ def after_rating(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
 def resume_button(texts: Texts, community_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=texts("noshow.resume"), callback_data=ResumeCb(community_id=community_id))
+    return builder.as_markup()
+
+
+def cant_make_it(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts("intro.cant_make_it"), callback_data=CantMakeItCb(match_id=match_id))
     return builder.as_markup()
 
 
@@ -388,3 +398,36 @@ def member_confirm(texts: Texts, community_id: int, user_id: int, action: str, p
 
     return grid([(texts.label(f"members.yes_{action}"), to(action, True)),
                  (texts.label("members.cancel"), to("", False))], 2)
+
+
+def multi_select(options: Iterable[tuple[str, bool, CallbackData]], done: tuple[str, CallbackData],
+                 columns: int = 2) -> InlineKeyboardMarkup:
+    """Toggle buttons (label, chosen, data), ✅ on the chosen ones, `columns` to a row, and a done button below."""
+    builder = InlineKeyboardBuilder()
+    for label, chosen, data in options:
+        builder.button(text=f"✅ {label}" if chosen else label, callback_data=data)
+    builder.adjust(columns)
+    done_row = InlineKeyboardBuilder()
+    done_row.button(text=done[0], callback_data=done[1])
+    builder.attach(done_row)
+    return builder.as_markup()
+
+
+def help_topics(texts: Texts, step: Step, options: Sequence[HelpTopic],
+                chosen: Sequence[str]) -> InlineKeyboardMarkup:
+    """"I can help with" / "I'm looking for": the catalogue's topics in the reader's language; done (or "none
+    of these" while nothing is chosen)."""
+    done = texts.label("q.interests.done" if chosen else "q.topics.none_fit")
+    return multi_select(((topic.label(texts.language), topic.id in chosen, TopicCb(step=step.value, index=index))
+                         for index, topic in enumerate(options)), (done, QuestionCb(action="topics")))
+
+
+def meeting_languages(texts: Texts, chosen: Sequence[str]) -> InlineKeyboardMarkup:
+    return multi_select(((name, code in chosen, QuestionCb(action="lang", value=code))
+                         for code, name in MEETING_LANGUAGES.items()),
+                        (texts.label("q.interests.done"), QuestionCb(action="langs")))
+
+
+def new_questions(texts: Texts) -> InlineKeyboardMarkup:
+    return grid([(texts.label("newq.add"), NewQuestionsCb(add=True)),
+                 (texts.label("newq.later"), NewQuestionsCb(add=False))], 1)

@@ -1,15 +1,27 @@
-"""When an intro bounces (the person blocked the bot): pause them and offer their partner someone new."""
+"""When a partner drops out (blocked the bot, erased, or cannot make it): tell the others and offer someone new."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import notifications
-from bot.db.models import Block, Match, MatchMember, Membership, MembershipStatus, OutboxMessage, RoundLeftOut, User
+from bot.db.models import (
+    Block,
+    Match,
+    MatchMember,
+    Membership,
+    MembershipStatus,
+    NoMeetingReason,
+    OutboxMessage,
+    Outcome,
+    RoundLeftOut,
+    User,
+)
 from bot.outbox import queue
 from bot.services.checkins import Seat, seat_of
 from bot.services.rounds import add_match, engine_member
@@ -70,14 +82,39 @@ async def needs_replacement(session: AsyncSession, seat: Seat) -> bool:
     """Only someone left alone may ask: every partner erased their profile, left, was paused (a blocked bot
     pauses them) — and the asker has no newer match in this round (a second press finds nobody twice)."""
     for partner in seat.partners:
-        if partner.telegram_id is not None and await session.scalar(select(Membership.id).where(
-                Membership.user_id == partner.id, Membership.community_id == seat.community.id,
-                Membership.status == MembershipStatus.ACTIVE)) is not None:
+        if not await _dropped_out(session, seat, partner):
             return False
     newer = await session.scalar(select(MatchMember.match_id).join(Match).where(
         MatchMember.user_id == seat.member.user_id, Match.round_id == seat.match.round_id,
         Match.id > seat.match.id))
     return newer is None
+
+
+async def _dropped_out(session: AsyncSession, seat: Seat, partner: User) -> bool:
+    """Erased, gone from the community or paused, or said they cannot make it this round."""
+    partner_seat = next((s for s in seat.match.members if s.user_id == partner.id), None)
+    if partner.telegram_id is None or (partner_seat and partner_seat.no_reason is NoMeetingReason.CANT_MAKE_IT):
+        return True
+    return await session.scalar(select(Membership.id).where(
+        Membership.user_id == partner.id, Membership.community_id == seat.community.id,
+        Membership.status == MembershipStatus.ACTIVE)) is None
+
+
+async def cant_make_it(session: AsyncSession, seat: Seat, now: datetime) -> bool:
+    """The person cannot meet this round: their partners are told, and one left alone may ask for someone new.
+    False when they already answered for this match (a second press changes nothing)."""
+    if seat.member.outcome is not None or seat.member.no_reason is not None:
+        return False
+    seat.member.outcome, seat.member.no_reason = Outcome.NOT_MET, NoMeetingReason.CANT_MAKE_IT
+    seat.member.checked_in_at = now
+    dropped = await session.get(User, seat.member.user_id)
+    assert dropped is not None
+    staying = [p for p in seat.partners if not await _dropped_out(session, seat, p)]
+    for partner in staying:
+        alone = len(staying) == 1
+        await queue(session, notifications.partner_cant_make_it(partner, dropped, seat.match.id, alone))
+    await session.commit()
+    return True
 
 
 async def find_new_partner(session: AsyncSession, seat: Seat) -> ReplacementOutcome:

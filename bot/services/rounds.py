@@ -30,6 +30,7 @@ from bot.db.models import (
 )
 from bot.db.update_session import release_connection
 from bot.domain.schedule import Schedule, period_key
+from bot.domain.topics import meeting_languages
 from bot.outbox import mark_written, queue
 from bot.services.history import community_history
 from matching import Instance, Member, match_round
@@ -71,10 +72,13 @@ async def eligible_members(session: AsyncSession, community: Community, now: dat
 
 
 def engine_member(user: User) -> Member:
+    """A member as the engine sees them (rounds, meetups, previews, replacements): languages they meet in (their
+    interface language when they have listed none), help topic ids both ways, free text, format, city, offset."""
     return Member(
         id=user.id, interests=tuple(user.interests or ()), offers=user.offers or "", needs=user.needs or "",
         format=user.meeting_format.value if user.meeting_format else "any", city=user.city,
-        utc_offset=user.utc_offset, languages=(user.language,),
+        utc_offset=user.utc_offset, languages=meeting_languages(user.languages, user.language),
+        offer_topics=tuple(user.offer_topics or ()), need_topics=tuple(user.need_topics or ()),
     )
 
 
@@ -172,9 +176,8 @@ async def write_round(session: AsyncSession, new_round: dict[str, Any], planned:
         match_ids = [by_writer[plan.values["first_writer_id"]] for plan in planned]
     members = [{"match_id": match_id, "user_id": person.id}
                for match_id, plan in zip(match_ids, planned, strict=True) for person, _ in plan.intros]
-    messages = [{**message, "match_id": match_id}
-                for match_id, plan in zip(match_ids, planned, strict=True) for _, intro in plan.intros
-                for message in intro]
+    messages = [message for match_id, plan in zip(match_ids, planned, strict=True) for person, intro in plan.intros
+                for message in notifications.with_intro_buttons(person, intro, match_id)]
     messages += [notifications.left_out(person, community, reason) for person, reason in left_out]
     for table, rows in ((MatchMember, members), (OutboxMessage, messages), (RoundLeftOut, [
         {"round_id": round_id, "user_id": person.id, "reason": reason} for person, reason in left_out
@@ -195,7 +198,8 @@ async def add_match(
     session.add(match)
     await session.flush()
     session.add_all([MatchMember(match_id=match.id, user_id=person.id) for person, _ in plan.intros])
-    await queue(session, *({**message, "match_id": match.id} for _, intro in plan.intros for message in intro))
+    await queue(session, *(message for person, intro in plan.intros
+                           for message in notifications.with_intro_buttons(person, intro, match.id)))
     return match
 
 
