@@ -16,7 +16,8 @@ Protocol, per row:
 2. **Send** once an in-flight slot (``concurrency``), a global-rate slot and the chat's spacing allow. If that
    takes so long that the lease could run out during the request, the row is handed back unsent. The request
    timeout is a third of the lease, so a lease never expires while its request may still be in flight.
-   Per-chat spacing is kept in-process; across processes only the per-chat order is guaranteed.
+   Per-chat spacing and the global rate are kept in-process, or for all replicas together through Redis when
+   REDIS_URL is set (`pacing.SharedPacer`); the per-chat order holds across processes either way.
 3. **Record** the answer at once, guarded by ``status = sending AND attempts = <ours>`` (``attempts`` doubles
    as a fencing token: a row re-claimed by someone else is not overwritten). Group commit: answers that arrive
    while a commit is under way share the next one, so no row waits longer than it would for the database
