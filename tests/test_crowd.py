@@ -39,7 +39,7 @@ async def test_a_crowd_opening_the_invite_link_at_once_gets_the_first_question(
     code = await create_community(person(1, "Olga", username="olga"))
     crowd = [person(10_000 + i, f"Member {i}", username=f"member{i}") for i in range(CROWD)]
     await _all_at_once(dispatcher, bot, [m.updates.message(m.user, f"/start {code}") for m in crowd])
-    _assert_everyone_answered(tg, crowd, "q.progress", number=1, total=8)
+    _assert_everyone_answered(tg, crowd, "q.progress", number=1, total=11)
 
 
 async def test_a_crowd_answering_the_same_question_at_once_is_answered(
@@ -52,4 +52,4 @@ async def test_a_crowd_answering_the_same_question_at_once_is_answered(
         await member.press(f"Keep “{member.user.first_name}”")
     about = "I organise meetups for founders and like to help people find their first hires."
     await _all_at_once(dispatcher, bot, [m.updates.message(m.user, about) for m in crowd])
-    _assert_everyone_answered(tg, crowd, "q.progress", number=3, total=8)
+    _assert_everyone_answered(tg, crowd, "q.progress", number=3, total=11)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain.topics import DEFAULT_BY_ID
 from tests.support.catalogue import en
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.process import Client, bot_process
@@ -37,7 +38,7 @@ async def test_join_from_group_button_with_a_restart_mid_questionnaire(
         assert url is not None
         code = url.split("start=")[1]
 
-        await alice.say(f"/start {code}", contains=en.text("q.progress", number=1, total=8))
+        await alice.say(f"/start {code}", contains=en.text("q.progress", number=1, total=11))
         await alice.press(en.label("q.name.keep", name="Alice Smith"), contains=en.text("q.about", low=10, high=500))
         await alice.say("Product manager in fintech, ex-founder.", contains=en.text("q.interests", most=10))
         process.send_signal(signal.SIGTERM)
@@ -47,9 +48,14 @@ async def test_join_from_group_button_with_a_restart_mid_questionnaire(
         alice.tap(en.label("tag.product"))  # the questionnaire resumes: the same interests keyboard is edited
         await tg.wait_for_edit(2, contains=None, timeout=60)  # includes the new process's start-up, like above
         assert f"✅ {en.label('tag.product')}" in tg.last_keyboard_message(2).button_texts  # type: ignore[union-attr]
+        await alice.press(en.label("q.interests.done"), contains=en.text("q.offer_topics", most=5))
+        alice.tap(DEFAULT_BY_ID["product"].en)  # ticked in place: the keyboard is edited
+        await tg.wait_for_edit(2, contains=None, timeout=20)
         await alice.press(en.label("q.interests.done"), contains=en.text("q.offers", high=300))
-        await alice.say("Roadmaps and user research", contains=en.text("q.needs", high=300))
-        await alice.say("Fintech founders", contains=en.text("q.format"))
+        await alice.say("Roadmaps and user research", contains=en.text("q.need_topics", most=5))
+        await alice.press(en.label("q.topics.none_fit"), contains=en.text("q.needs", high=300))
+        await alice.say("Fintech founders", contains=en.text("q.languages"))
+        await alice.press(en.label("q.interests.done"), contains=en.text("q.format"))
         await alice.press(en.label("q.format.online"), contains=en.text("q.timezone"))
         await alice.say("Europe/Berlin", contains=en.text("preview.title"))
         await alice.press(en.label("preview.confirm"), contains=en.text("profile.saved_for", community="Product Guild"))

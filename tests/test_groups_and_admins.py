@@ -42,7 +42,7 @@ async def test_group_gets_a_community_and_a_join_button(
     alice = person(2, "Alice", username="alice")
     replies = await alice.say(f"/start {code}")
     assert alice.tr("start.welcome", community="HR Club") in plain(replies)
-    assert alice.tr("q.progress", number=1, total=8) in plain(replies)
+    assert alice.tr("q.progress", number=1, total=11) in plain(replies)
 
     await olga.feed(olga.updates.group_message(olga.user, GROUP, "HR Club", "/join@coffee_test_bot"))
     assert join_url(tg).endswith(code)

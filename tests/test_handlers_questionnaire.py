@@ -87,4 +87,4 @@ async def test_confirming_a_stored_draft_that_does_not_parse_asks_again(
         saved = await session.scalar(select(User).where(User.telegram_id == alice.id))
         assert saved is not None and not saved.has_confirmed_profile
     replies = await alice.press_key("q.name.keep", name="Alice")  # about and interests were kept
-    assert alice.like("q.offers").search(plain(replies))
+    assert alice.like("q.offer_topics").search(plain(replies))

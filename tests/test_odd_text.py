@@ -14,7 +14,7 @@ from bot.domain.text import clean_text, one_line
 from bot.services.users import Caller, ensure_user
 from tests.conftest import PersonFactory
 from tests.support.driver import plain
-from tests.support.journeys import create_community, create_meetup, fill_questionnaire
+from tests.support.journeys import create_community, create_meetup, fill_questionnaire, help_and_languages
 
 
 def test_clean_text_keeps_what_people_mean() -> None:
@@ -35,8 +35,7 @@ async def test_control_characters_never_reach_the_database(person: PersonFactory
     await alice.say("I run a small\x00 design studio\r\nand love meeting founders.")
     await alice.press_key("tag.design")
     await alice.press_key("q.interests.done")
-    await alice.say("Brand\x00 identity reviews")
-    await alice.say("A technical\x1b co-founder")
+    await help_and_languages(alice, "Brand\x00 identity reviews", "A technical\x1b co-founder", ("design",), (), None)
     await alice.press_key("q.format.offline")
     await alice.say("Ber\x00lin")
     await alice.press(next(b for b in alice.buttons() if b.startswith("🕒")))

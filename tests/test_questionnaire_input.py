@@ -13,7 +13,7 @@ from bot.db.models import FsmRecord, User
 from tests.conftest import PersonFactory
 from tests.support.driver import Person, plain
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.journeys import create_community, fill_questionnaire
+from tests.support.journeys import create_community, fill_questionnaire, help_and_languages
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ async def test_buttons_steps_reject_text_and_forged_buttons(person: PersonFactor
     assert alice.answers()[-4:] == [alice.label("button.stale")] * 4
     await alice.press_key("tag.design")
     replies = await alice.press_key("q.interests.done")
-    assert alice.like("q.offers").search(plain(replies))
+    assert alice.like("q.offer_topics").search(plain(replies))
 
 
 async def test_html_in_answers_is_shown_literally(person: PersonFactory, code: str) -> None:
@@ -80,8 +80,7 @@ async def test_html_in_answers_is_shown_literally(person: PersonFactory, code: s
     await alice.say("I write <i>unclosed tags and <script>alert(1)</script> everywhere")
     await alice.press_key("tag.design")
     await alice.press_key("q.interests.done")
-    await alice.say("<code>help</code>")
-    await alice.say("</b>needs")
+    await help_and_languages(alice, "<code>help</code>", "</b>needs", ("hiring",), (), ("en",))
     await alice.press_key("q.format.online")
     await alice.press("UTC+00")
     preview = alice.last
@@ -98,7 +97,7 @@ async def test_command_mid_way_reminds_and_keeps_answers(person: PersonFactory, 
         assert replies[0].plain_text == alice.tr("q.command_mid_way")
         assert about_question(alice) in replies[-1].plain_text
     replies = await alice.say("Designer from Berlin, ten years in branding.")
-    assert alice.tr("q.progress", number=3, total=8) in plain(replies)
+    assert alice.tr("q.progress", number=3, total=11) in plain(replies)
 
 
 async def test_cancel_keeps_the_draft_and_profile_resumes(person: PersonFactory, code: str) -> None:
@@ -118,13 +117,12 @@ async def test_cancel_keeps_the_draft_and_profile_resumes(person: PersonFactory,
 async def test_no_username_asks_for_contact(person: PersonFactory, code: str) -> None:
     bob = person(3, "Bob")
     replies = await bob.say(f"/start {code}")
-    assert bob.tr("q.progress", number=1, total=9) in plain(replies)
+    assert bob.tr("q.progress", number=1, total=12) in plain(replies)
     await bob.say("Bobby")
     await bob.say("Backend engineer, Python and Postgres.")
     await bob.press_key("tag.it")
     await bob.press_key("q.interests.done")
-    await bob.say("Code reviews")
-    await bob.say("A mentor")
+    await help_and_languages(bob, "Code reviews", "A mentor", ("engineering",), ("mentoring",), None)
     await bob.press_key("q.format.online")
     replies = await bob.say("Mars")
     assert bob.tr("q.timezone.unknown") in plain(replies)
@@ -141,8 +139,7 @@ async def test_edit_from_preview_changes_one_field(person: PersonFactory, code: 
     await alice.say("Designer from Berlin, ten years in branding.")
     await alice.press_key("tag.design")
     await alice.press_key("q.interests.done")
-    await alice.say("Brand reviews")
-    await alice.say("Investors")
+    await help_and_languages(alice, "Brand reviews", "Investors", ("design",), ("fundraising",), None)
     await alice.press_key("q.format.any")
     await alice.say("Hamburg")
     await alice.press("UTC+01")
@@ -172,7 +169,7 @@ async def test_restart_mid_questionnaire_resumes_at_the_same_question(
     replies = await alice.press_key("tag.product")
     assert replies and replies[0].edited
     replies = await alice.press_key("q.interests.done")
-    assert alice.like("q.offers").search(plain(replies))
+    assert alice.like("q.offer_topics").search(plain(replies))
     async with sessionmaker() as session:
         record = await session.scalar(select(FsmRecord).where(FsmRecord.telegram_user_id == 2))
         assert record is not None and record.data["draft"]["interests"] == ["design", "product"]

@@ -53,7 +53,7 @@ async def test_webhook_mode_end_to_end(tg: FakeTelegram, postgres_url: str, tmp_
         welcome = await tg.wait_for_message(GROUP, contains=en.text("group.welcome", community="Product Guild"),
                                             after=mark, timeout=20)
         code = welcome.buttons[0][1].split("start=")[1]  # type: ignore[union-attr]
-        await alice.say(f"/start {code}", contains=en.text("q.progress", number=1, total=8))
+        await alice.say(f"/start {code}", contains=en.text("q.progress", number=1, total=11))
         await alice.press(en.label("q.name.keep", name="Alice Smith"), contains=en.text("q.about", low=10, high=500))
         await alice.say("Product manager in fintech, ex-founder.", contains=en.text("q.interests", most=10))
         assert all(d.status == 200 for d in tg.webhook_deliveries)

@@ -36,13 +36,18 @@ def valid_fields(cls: type, raw: object) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ProfileDraft:
-    """A profile's answers so far. `contact` None with `contact_answered` means "my Telegram link is fine"."""
+    """A profile's answers so far. `contact` None with `contact_answered` means "my Telegram link is fine";
+    help topics None: not answered yet, () answered with none; languages None: not chosen yet (the question
+    shows a guess)."""
 
     name: str | None = None
     about: str | None = None
     interests: tuple[str, ...] = ()
     offers: str | None = None
     needs: str | None = None
+    offer_topics: tuple[str, ...] | None = None
+    need_topics: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
     format: MeetingFormat | None = None
     city: str | None = None
     timezone: str | None = None
@@ -61,12 +66,17 @@ class ProfileDraft:
         """JSON-ready, in the FSM's long-standing shape: "contact" is present only once answered."""
         stored: dict[str, Any] = {
             "name": self.name, "about": self.about, "interests": list(self.interests), "offers": self.offers,
-            "needs": self.needs, "format": self.format.value if self.format else None, "city": self.city,
-            "timezone": self.timezone, "utc_offset": self.utc_offset,
+            "needs": self.needs, "offer_topics": _listed(self.offer_topics), "need_topics": _listed(self.need_topics),
+            "languages": _listed(self.languages), "format": self.format.value if self.format else None,
+            "city": self.city, "timezone": self.timezone, "utc_offset": self.utc_offset,
         }
         if self.contact_answered:
             stored["contact"] = self.contact
         return stored
+
+
+def _listed(values: tuple[str, ...] | None) -> list[str] | None:
+    return None if values is None else list(values)
 
 
 def reasons_from_storage(raw: object) -> Reasons:

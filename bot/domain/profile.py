@@ -17,8 +17,11 @@ class Step(enum.StrEnum):
     NAME = "name"
     ABOUT = "about"
     INTERESTS = "interests"
+    OFFER_TOPICS = "offer_topics"
     OFFERS = "offers"
+    NEED_TOPICS = "need_topics"
     NEEDS = "needs"
+    LANGUAGES = "languages"
     FORMAT = "format"
     CITY = "city"
     TIMEZONE = "timezone"
@@ -35,6 +38,10 @@ TEXT_LIMITS: dict[Step, tuple[int, int]] = {
     Step.CONTACT: (3, 128),
 }
 MAX_INTERESTS = 10
+TOPIC_STEPS = (Step.OFFER_TOPICS, Step.NEED_TOPICS)
+NEW_STEPS = (*TOPIC_STEPS, Step.LANGUAGES)  # asked once of profiles saved before they existed
+
+
 def applies(step: Step, draft: ProfileDraft, has_username: bool) -> bool:
     if step is Step.CITY:
         return draft.format in (MeetingFormat.OFFLINE, MeetingFormat.ANY)
@@ -48,6 +55,8 @@ def is_answered(step: Step, draft: ProfileDraft) -> bool:
         return draft.utc_offset is not None
     if step is Step.CONTACT:
         return draft.contact_answered  # None means "my Telegram link is fine"
+    if step in TOPIC_STEPS:
+        return getattr(draft, step.value) is not None  # () means "none of these"
     return bool(getattr(draft, step.value))
 
 
@@ -67,6 +76,21 @@ def with_text(draft: ProfileDraft, step: Step, value: str) -> ProfileDraft:
         case Step.CONTACT:
             return replace(draft, contact=value, contact_answered=True)
     raise ValueError(f"{step} is not a text question")
+
+
+def topics_of(draft: ProfileDraft, step: Step) -> tuple[str, ...]:
+    """The help topics chosen so far on a topics question (a step of TOPIC_STEPS)."""
+    chosen = draft.offer_topics if step is Step.OFFER_TOPICS else draft.need_topics
+    return chosen or ()
+
+
+def with_topics(draft: ProfileDraft, step: Step, chosen: tuple[str, ...]) -> ProfileDraft:
+    """The draft with the topics question `step` answered (with none, when `chosen` is empty)."""
+    if step is Step.OFFER_TOPICS:
+        return replace(draft, offer_topics=chosen)
+    if step is Step.NEED_TOPICS:
+        return replace(draft, need_topics=chosen)
+    raise ValueError(f"{step} is not a topics question")
 
 
 def first_missing(draft: ProfileDraft, has_username: bool, redo: Step | None = None) -> Step | None:
@@ -158,6 +182,26 @@ def draft_from(user: User) -> ProfileDraft:
     """A saved profile as a draft to edit (every question answered)."""
     return ProfileDraft(
         name=user.display_name, about=user.about, interests=tuple(user.interests or ()), offers=user.offers,
-        needs=user.needs, format=user.meeting_format, city=user.city, timezone=user.timezone,
+        needs=user.needs, offer_topics=_tuple(user.offer_topics), need_topics=_tuple(user.need_topics),
+        languages=_tuple(user.languages), format=user.meeting_format, city=user.city, timezone=user.timezone,
         utc_offset=user.utc_offset, contact=user.contact, contact_answered=True,
     )
+
+
+def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(values)
+
+
+def lacks_new_answers(user: User) -> bool:
+    """A saved profile from before languages and help topics were asked, not yet asked to add them."""
+    unanswered = not user.languages or user.offer_topics is None or user.need_topics is None
+    return user.has_confirmed_profile and unanswered and user.topics_asked_at is None
+
+
+def with_choice(chosen: tuple[str, ...], value: str, most: int) -> tuple[str, ...] | None:
+    """A multi-select after pressing `value`: toggled off if chosen, else added; None when `most` are chosen."""
+    if value in chosen:
+        return tuple(item for item in chosen if item != value)
+    if len(chosen) >= most:
+        return None
+    return (*chosen, value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -18,9 +18,10 @@ from bot.db.models import Community, MeetingFormat, User
 from bot.domain import profile
 from bot.domain.draft import ProfileDraft, valid_fields
 from bot.domain.profile import Step
+from bot.domain.topics import MAX_TOPICS, MEETING_LANGUAGES, HelpTopic, suggested_languages
 from bot.handlers.replies import replace_buttons, stale_button
 from bot.presentation import keyboards
-from bot.presentation.callbacks import ProfileEditCb, QuestionCb
+from bot.presentation.callbacks import NewQuestionsCb, ProfileEditCb, QuestionCb, TopicCb
 from bot.presentation.render import profile_card
 from bot.presentation.texts import Html, Texts
 from bot.services import communities, profiles
@@ -30,8 +31,11 @@ class Questionnaire(StatesGroup):
     name = State()
     about = State()
     interests = State()
+    offer_topics = State()
     offers = State()
+    need_topics = State()
     needs = State()
+    languages = State()
     format = State()
     city = State()
     timezone = State()
@@ -43,11 +47,16 @@ class Questionnaire(StatesGroup):
 STATE_OF: dict[Step, State] = {step: getattr(Questionnaire, step.value) for step in Step}
 STEP_OF: dict[str | None, Step] = {state.state: step for step, state in STATE_OF.items()}
 TEXT_STATES = [STATE_OF[step] for step in profile.TEXT_LIMITS]
-BUTTON_STATES = [Questionnaire.interests, Questionnaire.format, Questionnaire.preview, Questionnaire.edit_menu]
+TOPIC_STATES = (Questionnaire.offer_topics, Questionnaire.need_topics)
+BUTTON_STATES = [Questionnaire.interests, *TOPIC_STATES, Questionnaire.languages, Questionnaire.format,
+                 Questionnaire.preview, Questionnaire.edit_menu]
 ACTION_STATE: dict[str, tuple[State, ...]] = {
     "keep": (Questionnaire.name,),
     "tag": (Questionnaire.interests,),
     "done": (Questionnaire.interests,),
+    "topics": TOPIC_STATES,
+    "lang": (Questionnaire.languages,),
+    "langs": (Questionnaire.languages,),
     "fmt": (Questionnaire.format,),
     "tz": (Questionnaire.timezone,),
     "tzname": (Questionnaire.timezone,),
@@ -66,6 +75,7 @@ class Progress:
 
     draft: ProfileDraft = field(default_factory=ProfileDraft)
     tags: tuple[str, ...] = ()
+    topics: tuple[HelpTopic, ...] = ()  # the help topics to pick from, in the order shown
     community_name: str | None = None
     redo: Step | None = None
 
@@ -82,10 +92,12 @@ async def start(
 ) -> None:
     """Begin (or restart) the questionnaire, optionally from an existing profile."""
     tags = await communities.tag_options(session, user, community)
+    topics = await profiles.topic_options(session, user, community)
     await state.set_data({
         "draft": (draft if draft is not None else ProfileDraft()).to_storage(),
         "community_id": community.id if community else None,
         "community_name": community.name if community else None, "tags": tags,
+        "topics": [asdict(topic) for topic in topics],
         "redo": redo.value if redo else None,
     })
     await advance(bot, state, user, texts)
@@ -131,6 +143,11 @@ def _question(texts: Texts, step: Step, now: Progress, user: User) -> tuple[Html
     elif step is Step.INTERESTS:
         markup = keyboards.interests(texts, now.tags, now.draft.interests)
         extra = {"most": profile.MAX_INTERESTS}
+    elif step in profile.TOPIC_STEPS:
+        markup = keyboards.help_topics(texts, step, now.topics, profile.topics_of(now.draft, step))
+        extra = {"most": MAX_TOPICS}
+    elif step is Step.LANGUAGES:
+        markup = keyboards.meeting_languages(texts, chosen_languages(now.draft, user))
     elif step is Step.FORMAT:
         markup = keyboards.meeting_format(texts)
     elif step is Step.TIMEZONE:
@@ -139,6 +156,14 @@ def _question(texts: Texts, step: Step, now: Progress, user: User) -> tuple[Html
     elif step is Step.CONTACT:
         markup = keyboards.contact(texts)
     return texts(f"q.{step.value}", **extra), markup
+
+
+def chosen_languages(draft: ProfileDraft, user: User) -> tuple[str, ...]:
+    """The languages ticked on the question: the person's choice, else the guess from their Telegram language
+    and the script their answers are written in."""
+    if draft.languages is not None:
+        return draft.languages
+    return suggested_languages(user.language, (draft.about, draft.offers, draft.needs))
 
 
 def _current_value(texts: Texts, step: Step, draft: ProfileDraft) -> str:
@@ -372,10 +397,91 @@ async def pick_field(query: CallbackQuery, value: str, bot: Bot, state: FSMConte
     await ask(bot, state, user, texts, step)
 
 
+async def toggle_topic(
+    query: CallbackQuery, callback_data: TopicCb, bot: Bot, state: FSMContext, session: AsyncSession, user: User,
+    texts: Texts,
+) -> None:
+    """A help topic on "I can help with" or "I'm looking for": only on that question, only a topic shown."""
+    now = await progress(state)
+    step = STEP_OF.get(await state.get_state())
+    if step not in profile.TOPIC_STEPS or step.value != callback_data.step or not (
+            0 <= callback_data.index < len(now.topics)):
+        await stale_button(query, texts)
+        return
+    chosen = profile.with_choice(profile.topics_of(now.draft, step), now.topics[callback_data.index].id, MAX_TOPICS)
+    if chosen is None:
+        await query.answer(texts.label("q.topics.too_many", most=MAX_TOPICS), show_alert=True)
+        return
+    await state.update_data(draft=profile.with_topics(now.draft, step, chosen).to_storage())
+    await query.answer()
+    await replace_buttons(query, keyboards.help_topics(texts, step, now.topics, chosen))
+
+
+async def topics_done(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                      session: AsyncSession, user: User, texts: Texts) -> None:
+    """Done (or "none of these") on a help topics question."""
+    step = STEP_OF[await state.get_state()]
+    draft = (await progress(state)).draft
+    await query.answer()
+    await answer_step(bot, state, user, texts, step, profile.with_topics(draft, step, profile.topics_of(draft, step)))
+
+
+async def toggle_language(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                          session: AsyncSession, user: User, texts: Texts) -> None:
+    if value not in MEETING_LANGUAGES:
+        await stale_button(query, texts)
+        return
+    draft = (await progress(state)).draft
+    chosen = profile.with_choice(chosen_languages(draft, user), value, len(MEETING_LANGUAGES)) or ()
+    await state.update_data(draft=replace(draft, languages=chosen).to_storage())
+    await query.answer()
+    await replace_buttons(query, keyboards.meeting_languages(texts, chosen))
+
+
+async def languages_done(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                         session: AsyncSession, user: User, texts: Texts) -> None:
+    draft = (await progress(state)).draft
+    chosen = chosen_languages(draft, user)
+    if not chosen:
+        await query.answer(texts.label("q.languages.none"), show_alert=True)
+        return
+    await query.answer()
+    await answer_step(bot, state, user, texts, Step.LANGUAGES, replace(draft, languages=chosen))
+
+
+# --- the one-time question to profiles saved before languages and help topics ----------------------------
+
+
+async def ask_new_questions_once(message: Message, session: AsyncSession, user: User, texts: Texts) -> None:
+    """Asked at most once, on the person's own /start or /profile: a saved profile without languages or help
+    topics is still matched (defaults), and may add them with one tap."""
+    if not profile.lacks_new_answers(user):
+        return
+    await profiles.mark_asked_for_topics(session, user)
+    await message.answer(texts("newq.ask"), reply_markup=keyboards.new_questions(texts))
+
+
+async def new_questions_answer(
+    query: CallbackQuery, callback_data: NewQuestionsCb, bot: Bot, state: FSMContext, session: AsyncSession,
+    user: User, texts: Texts,
+) -> None:
+    """"Add them now": the questionnaire asks only what is missing, then shows the card to confirm."""
+    if not user.has_confirmed_profile:
+        await stale_button(query, texts)
+        return
+    await query.answer()
+    await replace_buttons(query, None)
+    if not callback_data.add:
+        await bot.send_message(user.telegram_id or 0, texts("newq.later_ok"))
+        return
+    await start(bot, state, session, user, texts, None, profile.draft_from(user))
+
+
 Action = Callable[[CallbackQuery, str, Bot, FSMContext, AsyncSession, User, Texts], Awaitable[None]]
 ACTIONS: dict[str, Action] = {
     "keep": keep_name, "tag": toggle_tag, "done": interests_done, "fmt": choose_format, "tz": choose_offset,
     "tzname": choose_zone, "tglink": telegram_link, "confirm": confirm, "edit": edit, "field": pick_field,
+    "topics": topics_done, "lang": toggle_language, "langs": languages_done,
 }
 
 
@@ -391,4 +497,6 @@ def setup() -> Router:
     router.message.register(not_text, in_questionnaire)
     router.callback_query.register(button, QuestionCb.filter())
     router.callback_query.register(edit_saved_profile, ProfileEditCb.filter())
+    router.callback_query.register(toggle_topic, TopicCb.filter())
+    router.callback_query.register(new_questions_answer, NewQuestionsCb.filter())
     return router

@@ -51,18 +51,21 @@ async def start_plain(message: Message, session: AsyncSession, user: User, texts
     lines = "\n".join(membership_line(texts, m) for m in joined) or texts("start.no_communities")
     await message.answer(f"{texts('start.intro')}\n\n{texts('start.your_communities')}\n{lines}\n\n"
                          f"{texts('start.how_to')}")
+    await questionnaire.ask_new_questions_once(message, session, user, texts)
 
 
 async def show_help(message: Message, texts: Texts) -> None:
     await message.answer(texts("help"))
 
 
-async def profile(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
+async def profile(message: Message, bot: Bot, state: FSMContext, session: AsyncSession, user: User,
+                  texts: Texts) -> None:
     if user.has_confirmed_profile:
         draft = profile_values.draft_from(user)
         steps = [s for s in profile_values.Step if profile_values.applies(s, draft, bool(user.username))]
         await message.answer(f"{profile_card(texts, draft, user)}\n\n{texts('profile.edit_hint')}",
                              reply_markup=keyboards.edit_fields(texts, steps, in_questionnaire=False))
+        await questionnaire.ask_new_questions_once(message, session, user, texts)
     elif (await state.get_data()).get("draft") is not None:
         await message.answer(texts("profile.resume"))
         await questionnaire.advance(bot, state, user, texts)

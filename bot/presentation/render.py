@@ -12,6 +12,7 @@ from bot.db.models import Community, Meetup, Membership, MembershipStatus, User
 from bot.domain.draft import ProfileDraft
 from bot.domain.profile import Step, draft_from, offset_name
 from bot.domain.schedule import Schedule
+from bot.domain.topics import MEETING_LANGUAGES, topic_label
 from bot.presentation.texts import Html, Texts, escape, pack
 from matching import Reasons
 
@@ -62,14 +63,20 @@ def zone_name(draft: ProfileDraft) -> str:
 def profile_card(texts: Texts, draft: ProfileDraft, user: User) -> Html:
     """The card exactly as a partner sees it."""
     interests = ", ".join(tag_label(texts, tag) for tag in draft.interests)
+
+    def with_topics(topics: tuple[str, ...] | None, details: str | None) -> str:  # "Hiring, Sales — details"
+        labels = ", ".join(topic_label(topic, texts.language) for topic in topics or ())
+        return " — ".join(part for part in (labels, details) if part)
+
     return texts(
         "card",
         name=draft.name or "",
         about=draft.about or "",
         interests=interests,
-        offers=draft.offers or "",
-        needs=draft.needs or "",
+        offers=with_topics(draft.offer_topics, draft.offers),
+        needs=with_topics(draft.need_topics, draft.needs),
         format=format_line(texts, draft),
+        languages=", ".join(MEETING_LANGUAGES.get(code, code) for code in draft.languages or ()) or "—",
         timezone=zone_name(draft),
         contact=contact_line(texts, user.username, draft.contact, user.telegram_id),
     )

@@ -1049,7 +1049,8 @@ def crowd_step(person: TgUser, last: SentMessage | None, rng: random.Random, cod
         return "text", f"/start {code}"
     data = [d or "" for _, d in last.buttons if d and d.startswith("q:")]
     chosen = [d or "" for t, d in last.buttons if d and d.startswith("q:tag:") and t.startswith("✅")]
-    for prefix in ("q:confirm", "q:keep", "q:tglink", "q:tzname"):
+    # help topics: "none of these"; languages: as guessed
+    for prefix in ("q:confirm", "q:keep", "q:tglink", "q:tzname", "q:topics", "q:langs"):
         if any(d.startswith(prefix) for d in data):
             return "press", next(d for d in data if d.startswith(prefix))
     tags = [d for d in data if d.startswith("q:tag:")]

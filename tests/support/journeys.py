@@ -3,6 +3,7 @@ questionnaire, the outbox is drained."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from aiogram import Bot
@@ -10,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
 from bot.domain.text import clean_text
+from bot.domain.topics import DEFAULT_BY_ID, MEETING_LANGUAGES
 from bot.outbox import DeliverySettings, DeliveryWorker
 from bot.services import replacements
 from tests.support.driver import Person, plain
+from tests.support.fake_telegram import SentMessage
 
 FAST = DeliverySettings(per_chat_interval=0.0, rate_per_second=1000.0)
 MEETUP_TITLE = "Winter <b>networking</b> night"
@@ -28,18 +31,57 @@ async def create_community(admin: Person, name: str = "Berlin Founders") -> str:
     return created["link"].split("?start=")[1]
 
 
-async def fill_questionnaire(member: Person, code: str, *, city: str = "Berlin") -> None:
+ABOUT = "I run a small design studio and love meeting founders."
+OFFERS = "Brand identity reviews and hiring designers"
+NEEDS = "A technical co-founder for a side project"
+
+
+async def fill_questionnaire(member: Person, code: str, *, city: str = "Berlin", about: str = ABOUT,
+                             offers: str = OFFERS, needs: str = NEEDS,
+                             offer_topics: Sequence[str] = ("design", "hiring"),
+                             need_topics: Sequence[str] = ("cofounder", "engineering"),
+                             languages: Sequence[str] | None = None) -> None:
+    """Every question answered (in person in `city`); `languages` None keeps the bot's guess."""
     await member.say(f"/start {code}")
-    await member.press_key("q.name.keep", name="Alice Smith")
-    await member.say("I run a small design studio and love meeting founders.")
+    await member.press_key("q.name.keep", name=member.user.first_name)
+    await member.say(about)
     await member.press_key("tag.design")
     await member.press_key("tag.product")
     await member.press_key("q.interests.done")
-    await member.say("Brand identity reviews and hiring designers")
-    await member.say("A technical co-founder for a side project")
+    await help_and_languages(member, offers, needs, offer_topics, need_topics, languages)
     await member.press_key("q.format.offline")
     await member.say(city)
     await member.press(next(b for b in member.buttons() if b.startswith("🕒")))
+
+
+def topic_label(member: Person, topic_id: str) -> str:
+    """A default help topic's button label in the member's language."""
+    return DEFAULT_BY_ID[topic_id].label(member.language)
+
+
+async def pick_topics(member: Person, topic_ids: Sequence[str]) -> list[SentMessage]:
+    """Tick the topics on the help topics question and press Done (or "None of these")."""
+    for topic_id in topic_ids:
+        await member.press(topic_label(member, topic_id))
+    return await member.press_key("q.interests.done" if topic_ids else "q.topics.none_fit")
+
+
+async def pick_languages(member: Person, codes: Sequence[str] | None) -> list[SentMessage]:
+    """Tick exactly `codes` on the languages question (None: keep the guess) and press Done."""
+    for code, name in MEETING_LANGUAGES.items() if codes is not None else ():
+        if (f"✅ {name}" in member.buttons()) != (code in codes):
+            await member.press(f"✅ {name}" if code not in codes else name)
+    return await member.press_key("q.interests.done")
+
+
+async def help_and_languages(member: Person, offers: str, needs: str, offer_topics: Sequence[str],
+                             need_topics: Sequence[str], languages: Sequence[str] | None) -> None:
+    """From "I can help with" (topics, then details) to the languages question, answered."""
+    await pick_topics(member, offer_topics)
+    await member.say(offers)
+    await pick_topics(member, need_topics)
+    await member.say(needs)
+    await pick_languages(member, languages)
 
 
 async def deliver(bot: Bot, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
