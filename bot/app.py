@@ -23,6 +23,7 @@ from bot.handlers import (
     admin_members,
     admin_preview,
     admin_rounds,
+    admin_stats,
     fallback,
     groups,
     meetups,
@@ -45,6 +46,7 @@ MEMBER_COMMANDS = (
 )
 ADMIN_COMMANDS = (
     "newcommunity", "invite", "members", "schedule", "matchnow", "checkin", "session", "formgroups", "preview",
+    "stats", "export",
 )
 
 
@@ -84,8 +86,8 @@ def create_dispatcher(
     # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
         meetups.setup(), admin_members.setup(), questionnaire.setup(), start.setup(), membership.setup(),
-        rounds.setup(), admin.setup(), admin_rounds.setup(), admin_preview.setup(), groups.setup(),
-        personal_data.setup(), fallback.setup(),
+        rounds.setup(), admin.setup(), admin_rounds.setup(), admin_preview.setup(), admin_stats.setup(),
+        groups.setup(), personal_data.setup(), fallback.setup(),
     )
     dispatcher.errors.register(on_error)
     return dispatcher

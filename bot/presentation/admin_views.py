@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.db.models import Membership, MembershipStatus
+from bot.presentation.charts import StatsView
 from bot.presentation.render import name_of, round_shape, tag_label
 from bot.presentation.texts import Html, Texts
 from matching import Match as EngineMatch
@@ -132,3 +133,25 @@ def split_messages(pieces: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[Ht
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
+
+def _share(value: float | None, texts: Texts) -> str:
+    return f"{value:.0%}" if value is not None else texts.label("stats.not_yet")
+
+
+def stats_summary(texts: Texts, community: str, stats: StatsView) -> Html:
+    """/stats in words: members by status, rounds, the latest round, check-ins overall and top interests."""
+    statuses, rounds = stats.statuses, stats.rounds
+    latest = texts("stats.no_rounds")
+    if rounds:
+        answered, ratings = sum(r.answered for r in rounds), sum(r.ratings for r in rounds)
+        latest = texts("stats.latest", date=day(rounds[-1].created_at, texts), matched=rounds[-1].matched,
+                       left_out=rounds[-1].left_out, answered=answered,
+                       met_rate=_share(sum(r.met for r in rounds) / answered if answered else None, texts),
+                       rating=f"{sum(r.rating_sum for r in rounds) / ratings:.1f}" if ratings
+                       else texts.label("stats.not_yet"))
+    interests = texts("stats.interests", interests=", ".join(
+        f"{tag_label(texts, tag)} ({count})" for tag, count in stats.interests)) if stats.interests else ""
+    return texts("stats.summary", community=community, members=statuses["active"] + statuses["paused"],
+                 active=statuses["active"], paused=statuses["paused"], left=statuses["left"],
+                 banned=statuses["banned"], profiles=stats.profiles, rounds=len(rounds),
+                 introductions=sum(round_.matched for round_ in rounds), latest=latest, interests=interests)

@@ -922,6 +922,7 @@ class FakeTelegram:
             "leaveChat": true,
             "sendMessage": self._send_message,
             "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
@@ -1120,6 +1121,13 @@ class FakeTelegram:
         return {**msg.as_message_dict(self.bot_user),
                 "document": {"file_id": f"doc{msg.message_id}", "file_unique_id": f"u{msg.message_id}",
                              "file_name": document.filename}}
+
+    async def _send_photo(self, params: Params) -> dict[str, Any]:
+        """A photo is kept like a document (SentMessage.document holds the uploaded bytes)."""
+        sent = await self._send_document({**params, "document": params.get("photo")})
+        sent.pop("document")
+        return {**sent, "photo": [{"file_id": f"photo{sent['message_id']}", "file_unique_id": f"p{sent['message_id']}",
+                                   "width": 1280, "height": 960}]}
 
     def _find_for_edit(self, params: Params) -> SentMessage:
         self._require(params, "chat_id", "message_id")
