@@ -24,6 +24,7 @@ from bot.handlers import (
     admin_preview,
     admin_rounds,
     admin_stats,
+    admin_team,
     fallback,
     groups,
     meetups,
@@ -46,7 +47,7 @@ MEMBER_COMMANDS = (
 )
 ADMIN_COMMANDS = (
     "newcommunity", "invite", "members", "schedule", "matchnow", "checkin", "session", "formgroups", "preview",
-    "stats", "export",
+    "stats", "export", "admins",
 )
 
 
@@ -85,9 +86,9 @@ def create_dispatcher(
     dispatcher.message.outer_middleware(CleanTextMiddleware())
     # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
-        meetups.setup(), admin_members.setup(), questionnaire.setup(), start.setup(), membership.setup(),
-        rounds.setup(), admin.setup(), admin_rounds.setup(), admin_preview.setup(), admin_stats.setup(),
-        groups.setup(), personal_data.setup(), fallback.setup(),
+        meetups.setup(), admin_members.setup(), admin_team.setup(), questionnaire.setup(), start.setup(),
+        membership.setup(), rounds.setup(), admin.setup(), admin_rounds.setup(), admin_preview.setup(),
+        admin_stats.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
     )
     dispatcher.errors.register(on_error)
     return dispatcher

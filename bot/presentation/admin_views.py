@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.db.models import Membership, MembershipStatus
+from bot.db.models import Community, Membership, MembershipStatus, User
 from bot.presentation.charts import StatsView
 from bot.presentation.render import name_of, round_shape, tag_label
-from bot.presentation.texts import Html, Texts
+from bot.presentation.texts import Html, Texts, escape
 from matching import Match as EngineMatch
 from matching import PairResult, Reasons, Unmatched
 
@@ -155,3 +155,15 @@ def stats_summary(texts: Texts, community: str, stats: StatsView) -> Html:
                  active=statuses["active"], paused=statuses["paused"], left=statuses["left"],
                  banned=statuses["banned"], profiles=stats.profiles, rounds=len(rounds),
                  introductions=sum(round_.matched for round_ in rounds), latest=latest, interests=interests)
+
+
+def admins_list(texts: Texts, community: Community, admins: Sequence[User]) -> Html:
+    """/admins: the recorded admins (the creator marked), and a word about a linked group's Telegram admins."""
+    lines: list[str] = [texts("admins.header", community=community.name)]
+    for person in admins:
+        handle = f" @{person.username}" if person.username else ""
+        creator = texts("admins.creator") if person.id == community.owner_id else ""
+        lines.append(f"• {escape(name_of(person))}{escape(handle)}{creator}")
+    if community.chat_id is not None:
+        lines.append(texts("admins.group_note"))
+    return Html("\n".join(lines))

@@ -201,3 +201,12 @@ class NewQuestionsCb(CallbackData, prefix="nq"):
     """The one-time question to an older profile: add languages and help topics now, or not."""
 
     add: bool
+
+
+class AdminsCb(CallbackData, prefix="ad"):
+    """/admins: the list (action ""), a new one-time admin link ("invite"), or removing a co-admin ("remove")."""
+
+    community_id: DbInt
+    action: str = ""
+    user_id: DbInt = 0
+    confirmed: bool = False

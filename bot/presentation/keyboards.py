@@ -25,6 +25,7 @@ from bot.domain.topics import MEETING_LANGUAGES, HelpTopic
 from bot.presentation.admin_views import MemberRow
 from bot.presentation.callbacks import (
     ALL_COMMUNITIES,
+    AdminsCb,
     BlockCb,
     CantMakeItCb,
     CheckinCb,
@@ -431,3 +432,18 @@ def meeting_languages(texts: Texts, chosen: Sequence[str]) -> InlineKeyboardMark
 def new_questions(texts: Texts) -> InlineKeyboardMarkup:
     return grid([(texts.label("newq.add"), NewQuestionsCb(add=True)),
                  (texts.label("newq.later"), NewQuestionsCb(add=False))], 1)
+
+
+def admins_menu(texts: Texts, community_id: int, removable: Sequence[User]) -> InlineKeyboardMarkup:
+    """/admins: a new one-time admin link, and a button per co-admin who may be removed."""
+    buttons: list[tuple[str, CallbackData]] = [
+        (texts.label("admins.invite"), AdminsCb(community_id=community_id, action="invite"))]
+    buttons += [(texts.label("admins.remove", name=name_of(person)),
+                 AdminsCb(community_id=community_id, action="remove", user_id=person.id)) for person in removable]
+    return grid(buttons)
+
+
+def admin_remove_confirm(texts: Texts, community_id: int, user_id: int) -> InlineKeyboardMarkup:
+    return grid([(texts.label("admins.yes_remove"),
+                  AdminsCb(community_id=community_id, action="remove", user_id=user_id, confirmed=True)),
+                 (texts.label("members.cancel"), AdminsCb(community_id=community_id))], 2)
