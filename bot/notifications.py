@@ -98,6 +98,12 @@ def name_of(person: User) -> str:
     return render.name_of(person)
 
 
+def meetup_left_out(person: User, meetup: Meetup) -> Row:
+    """No group of the meetup could take them (blocks or no shared language with anyone left)."""
+    return _to(person, "meetup_left_out", Texts(person.language)("meetup.left_out", title=meetup.title),
+               meetup.community_id)
+
+
 def meetup_invitation(person: User, meetup: Meetup, community: Community) -> Row:
     texts = Texts(person.language)
     return _to(person, "meetup_invite", render.meetup_invitation(texts, meetup, community), community.id,

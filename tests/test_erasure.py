@@ -30,7 +30,7 @@ async def erasable_round(person: PersonFactory, sessionmaker: async_sessionmaker
     async with sessionmaker() as session:
         await session.execute(update(User).where(User.telegram_id == FIRST_MEMBER).values(
             display_name=f"Anna {SECRET}", about=f"{SECRET} builds kites", offers=f"{SECRET} kite lessons",
-            needs=f"{SECRET} hiring advice"))
+            needs=f"{SECRET} hiring advice", languages=["en", "de"], offer_topics=["hiring"], need_topics=["sales"]))
         await session.commit()
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
     await admin.say("/matchnow")
@@ -63,6 +63,9 @@ async def test_queued_intros_and_reasons_forget_the_person(
     assert any(SECRET in text for text in await stored_texts(sessionmaker))
     await erase(anna)
     assert not [text for text in await stored_texts(sessionmaker) if SECRET in text]
+    async with sessionmaker() as session:
+        erased = await session.scalar(select(User).where(User.deleted_at.is_not(None)))
+        assert erased is not None and (erased.languages, erased.offer_topics, erased.need_topics) == (None, None, None)
     partner_id = next(ids for ids in matches.values() if FIRST_MEMBER in ids)[1]
     await deliver(bot, sessionmaker)
     partner = person(partner_id, "Partner")

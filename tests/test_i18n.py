@@ -40,7 +40,6 @@ SAME_IN_ALL_LANGUAGES = {
     "network.line",
     "meetup.roster_line",
     "admin.invite_line",
-    "admin.member_line",
     "delivery.line",
     "tag.hr",
     "tag.it",
@@ -238,7 +237,7 @@ DYNAMIC_KEYS: dict[str, list[str]] = {
     "q.{}": STEPS,  # questionnaire.ask
     "field.{}": STEPS,  # render.step_label
     "communities.{}": STATUSES,  # render.membership_line
-    "status.{}": STATUSES,  # render.member_line
+    "status.{}": STATUSES,  # admin_views
     "format.{}": FORMATS,  # render.format_line
     "format.{}_in": [fmt for fmt in FORMATS if fmt != MeetingFormat.ONLINE],  # online has no city
     "q.format.{}": FORMATS,  # keyboards.meeting_format

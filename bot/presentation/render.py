@@ -103,15 +103,6 @@ def membership_line(texts: Texts, membership: Membership) -> Html:
     return texts(f"communities.{membership.status.value}", name=name)
 
 
-def member_line(texts: Texts, membership: Membership) -> Html:
-    person = membership.user
-    name = person.display_name or person.first_name or "—"
-    handle = f"@{person.username}" if person.username else ""
-    state = texts(f"status.{membership.status.value}")
-    profile = "" if person.has_confirmed_profile else texts("admin.members_no_profile")
-    return texts("admin.member_line", name=name, handle=handle, status=state, profile=profile)
-
-
 def name_of(person: User) -> str:
     return person.display_name or person.first_name or "—"
 
@@ -130,10 +121,12 @@ def why_with(texts: Texts, me: User, partner: User, reasons: Reasons, quote: int
     lines = []
     if shared := shared_interests(me, partner):
         lines.append(texts("intro.why.interests", interests=", ".join(tag_label(texts, tag) for tag in shared)))
-    helps = [(help_.giver, help_.receiver, texts("intro.quote", phrase=shorten(help_.what, quote or len(help_.what))))
-             for help_ in reasons.helps]
-    topics = [(topic.giver, topic.receiver, escape(_label(texts, "topic", item)))
-              for topic in getattr(reasons, "topic_helps", ()) for item in topic.topics]  # the engine's newer field
+    # Quote the partner's own phrase: their offer when it helps the reader, their need when the reader helps.
+    helps = [(help_.giver, help_.receiver, texts("intro.quote", phrase=shorten(phrase, quote or len(phrase))))
+             for help_ in reasons.helps
+             for phrase in [help_.offer or help_.what if help_.giver == partner.id else help_.what]]
+    topics = [(topic.giver, topic.receiver, escape(topic_label(item, texts.language)))
+              for topic in reasons.topic_helps for item in topic.topics]
     for flows, to_me, from_me in ((helps, "intro.why.helps_you", "intro.why.you_help"),
                                   (topics, "intro.why.topics_you", "intro.why.topics_they")):
         for giver, receiver, key in ((partner.id, me.id, to_me), (me.id, partner.id, from_me)):
@@ -148,7 +141,16 @@ def why_lines(texts: Texts, me: User, partner: User, reasons: Reasons, repeat: b
     lines = why_with(texts, me, partner, reasons)
     if reasons.same_city and reasons.meeting_format == "offline":
         lines.append(texts("intro.why.same_city", city=reasons.same_city))
-    return lines or [texts("intro.why.again" if repeat else "intro.why.fresh")]
+    lines = lines or [texts("intro.why.again" if repeat else "intro.why.fresh")]
+    return [*lines, *language_line(texts, reasons)]
+
+
+def language_line(texts: Texts, reasons: Reasons) -> list[Html]:
+    """The language everyone can talk in, named when it is not the reader's interface language."""
+    if not reasons.shared_languages or texts.language in reasons.shared_languages:
+        return []
+    names = ", ".join(MEETING_LANGUAGES.get(code, code) for code in reasons.shared_languages)
+    return [texts("intro.why.language", language=names)]
 
 
 def bullets(lines: Iterable[str]) -> Html:
@@ -193,6 +195,7 @@ def group_intro(texts: Texts, community: str, me: User, partners: Sequence[User]
                       if lines else card)
     if reasons.same_city and reasons.meeting_format == "offline":
         pieces.append(texts("intro.all_same_city", city=reasons.same_city))
+    pieces += language_line(texts, reasons)
     writer = next((partner for partner in partners if partner.id == writer_id), None)
     chat = texts("intro.chat_you") if writer is None else texts("intro.chat_they", name=name_of(writer))
     pieces.append(texts("intro.group_end", chat=chat, contacts=contacts(texts, list(partners)),

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from bot.db.models import Community, CommunityAdmin, Membership, MembershipStatus, User
+from bot.db.models import Community, CommunityAdmin, Membership, User
 from bot.domain.rights import GroupAdminCheck
 from bot.domain.schedule import apply_choice
 from bot.domain.topics import default_catalogue
@@ -157,16 +156,6 @@ async def tag_options(session: AsyncSession, user: User, community: Community | 
     for tags in [*sources, user.interests or []]:
         options.update(dict.fromkeys(tags))
     return list(options)
-
-
-async def members_of(session: AsyncSession, community: Community) -> list[Membership]:
-    rows = await session.scalars(
-        select(Membership)
-        .options(selectinload(Membership.user))
-        .where(Membership.community_id == community.id, Membership.status != MembershipStatus.LEFT)
-        .order_by(Membership.joined_at, Membership.id)
-    )
-    return list(rows)
 
 
 async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:

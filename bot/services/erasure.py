@@ -41,7 +41,8 @@ from bot.outbox import queue
 
 PERSONAL_FIELDS = (
     "telegram_id", "username", "first_name", "display_name", "about", "offers", "needs",
-    "meeting_format", "city", "timezone", "utc_offset", "contact", "profile_confirmed_at",
+    "meeting_format", "city", "timezone", "utc_offset", "contact", "profile_confirmed_at", "languages",
+    "offer_topics", "need_topics", "topics_asked_at",
 )
 
 

@@ -153,8 +153,11 @@ async def form_meetup_groups(session: AsyncSession, meetup: Meetup) -> Formed | 
     past = await community_history(session, community.id)
     instance = Instance(members=tuple(engine_member(person) for person in people), history=past.meetings,
                         blocked=tuple(await blocked_pairs(session, list(by_id))), round=past.next_round)
+    # One venue or one call: only blocks and languages keep people apart, not their usual format or city.
     result = form_groups(instance, meetup.group_size, seed=seed_for(community, f"session-{meetup.id}"),
-                         by_interest=meetup.by_interest)
+                         by_interest=meetup.by_interest, one_place=True)
+    for left_id in result.left_out:
+        await queue(session, notifications.meetup_left_out(by_id[left_id], meetup))
     for number, group in enumerate(result.groups, start=1):
         row = MeetupGroup(meetup_id=meetup.id, number=number)
         session.add(row)

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot import notifications
+from bot.db.base import utcnow
 from bot.db.models import (
     Block,
     Community,
@@ -77,9 +79,18 @@ def engine_member(user: User) -> Member:
     return Member(
         id=user.id, interests=tuple(user.interests or ()), offers=user.offers or "", needs=user.needs or "",
         format=user.meeting_format.value if user.meeting_format else "any", city=user.city,
-        utc_offset=user.utc_offset, languages=meeting_languages(user.languages, user.language),
+        utc_offset=current_offset(user), languages=meeting_languages(user.languages, user.language),
         offer_topics=tuple(user.offer_topics or ()), need_topics=tuple(user.need_topics or ()),
     )
+
+
+def current_offset(user: User) -> int | None:
+    """Minutes east of UTC today (summer time included) from the member's zone; the stored offset otherwise."""
+    try:
+        offset = ZoneInfo(user.timezone).utcoffset(utcnow()) if user.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        offset = None
+    return int(offset.total_seconds() // 60) if offset is not None else user.utc_offset
 
 
 async def blocked_pairs(session: AsyncSession, user_ids: list[int]) -> list[tuple[int, int]]:
@@ -92,7 +103,8 @@ async def blocked_pairs(session: AsyncSession, user_ids: list[int]) -> list[tupl
 
 def first_writer(match: EngineMatch) -> int:
     """The person who asked for something the partner offers writes first; otherwise the lowest id."""
-    receivers = sorted(help_.receiver for help_ in match.reasons.helps)
+    receivers = sorted({help_.receiver for help_ in match.reasons.helps}
+                       | {topic.receiver for topic in match.reasons.topic_helps})
     return receivers[0] if receivers else min(match.members)
 
 

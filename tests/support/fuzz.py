@@ -71,6 +71,7 @@ from bot.db.models import (
     MeetupRsvp,
     Membership,
     MembershipStatus,
+    NoMeetingReason,
     OutboxMessage,
     OutboxStatus,
     Round,
@@ -926,13 +927,15 @@ async def check_invariants(sessionmaker: async_sessionmaker[AsyncSession]) -> li
         status = {(u, c): s for u, c, s in (await session.execute(
             select(Membership.user_id, Membership.community_id, Membership.status))).all()}
         rows = (await session.execute(
-            select(Round.id, Round.community_id, Match.id, MatchMember.user_id)
+            select(Round.id, Round.community_id, Match.id, MatchMember.user_id, MatchMember.no_reason)
             .join(Match, Match.round_id == Round.id).join(MatchMember, MatchMember.match_id == Match.id)
             .order_by(Round.id, Match.id))).all()
         members: dict[int, list[int]] = defaultdict(list)
         seats: dict[tuple[int, int], list[int]] = defaultdict(list)
         community_of_round: dict[int, int] = {}
-        for round_id, community_id, match_id, user_id in rows:
+        cannot = {(match_id, user_id) for _, _, match_id, user_id, reason in rows
+                  if reason is NoMeetingReason.CANT_MAKE_IT}
+        for round_id, community_id, match_id, user_id, _ in rows:
             members[match_id].append(user_id)
             seats[(round_id, user_id)].append(match_id)
             community_of_round[round_id] = community_id
@@ -940,22 +943,29 @@ async def check_invariants(sessionmaker: async_sessionmaker[AsyncSession]) -> li
             if not 2 <= len(people) <= 8:
                 found.append(("a match of fewer than 2 or more than 8 people", f"match {match_id}: {people}"))
 
-        def dropped_out(user_id: int, community_id: int) -> bool:
-            return user_id in erased or status.get((user_id, community_id)) is not MembershipStatus.ACTIVE
+        def dropped_out(user_id: int, community_id: int, match_id: int) -> bool:
+            return (user_id in erased or status.get((user_id, community_id)) is not MembershipStatus.ACTIVE
+                    or (match_id, user_id) in cannot)
 
         for (round_id, user_id), matches in seats.items():
             community_id = community_of_round[round_id]
             for earlier in matches[:-1]:
                 partners = [p for p in members[earlier] if p != user_id]
-                if not any(dropped_out(p, community_id) for p in partners):
+                if not all(dropped_out(p, community_id, earlier) for p in partners):
                     found.append(("a second match in one round though no partner dropped out",
                                   f"round {round_id}: user {user_id} in matches {matches}; partners of {earlier} "
-                                  f"{partners} are all still active"))
+                                  f"{partners}: not all of them dropped out"))
 
+        # A sent row of an erased person keeps no chat id (and no text): only rows still to send need one.
         bad_outbox = (await session.execute(select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.chat_id).where(
-            (OutboxMessage.chat_id.is_(None)) | (OutboxMessage.chat_id == 0)))).all()
+            (OutboxMessage.chat_id.is_(None)) | (OutboxMessage.chat_id == 0),
+            OutboxMessage.status != OutboxStatus.SENT))).all()
         for outbox_id, kind, chat_id in bad_outbox:
-            found.append(("an outbox row without a chat id", f"outbox {outbox_id} ({kind}): chat {chat_id}"))
+            found.append(("an unsent outbox row without a chat id", f"outbox {outbox_id} ({kind}): chat {chat_id}"))
+        kept = (await session.execute(select(OutboxMessage.id, OutboxMessage.kind).where(
+            OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.text != ""))).all()
+        for outbox_id, kind in kept:
+            found.append(("a sent message whose copy is kept", f"outbox {outbox_id} ({kind})"))
         if erased:
             pending = (await session.execute(select(OutboxMessage.id, OutboxMessage.user_id).where(
                 OutboxMessage.user_id.in_(erased),
