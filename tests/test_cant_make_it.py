@@ -12,23 +12,15 @@ from tests.conftest import PersonFactory
 from tests.support.driver import plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.journeys import deliver
+from tests.support.journeys import deliver, matches_by_chat, run_matchnow
 
 
 async def round_of(count: int, person: PersonFactory, bot: Bot,
                    sessionmaker: async_sessionmaker[AsyncSession]) -> dict[int, list[int]]:
     await community_with_members(sessionmaker, count)
-    admin = person(ADMIN_TELEGRAM_ID, "Olga")
-    await admin.say("/matchnow")
-    await admin.press_key("matchnow.yes")
+    await run_matchnow(person(ADMIN_TELEGRAM_ID, "Olga"))
     await deliver(bot, sessionmaker)
-    async with sessionmaker() as session:
-        rows = (await session.execute(select(MatchMember.match_id, User.telegram_id).join(User)
-                                      .order_by(MatchMember.match_id, User.telegram_id))).tuples().all()
-    matches: dict[int, list[int]] = {}
-    for match_id, telegram_id in rows:
-        matches.setdefault(match_id, []).append(telegram_id or 0)
-    return matches
+    return await matches_by_chat(sessionmaker)
 
 
 async def test_a_pair_partner_is_told_and_may_ask_for_someone_new(

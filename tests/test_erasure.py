@@ -11,13 +11,13 @@ from aiogram import Bot
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Match, MatchMember, Meetup, OutboxMessage, User
+from bot.db.models import Match, Meetup, OutboxMessage, User
 from bot.services import meetups
 from tests.conftest import PersonFactory
 from tests.support.driver import Person, plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, FIRST_MEMBER, community_with_members
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.journeys import create_meetup, deliver
+from tests.support.journeys import create_meetup, deliver, matches_by_chat, run_matchnow
 
 SECRET = "Zebra7731"  # in the erased person's name, about, offers and needs
 
@@ -32,16 +32,8 @@ async def erasable_round(person: PersonFactory, sessionmaker: async_sessionmaker
             display_name=f"Anna {SECRET}", about=f"{SECRET} builds kites", offers=f"{SECRET} kite lessons",
             needs=f"{SECRET} hiring advice", languages=["en", "de"], offer_topics=["hiring"], need_topics=["sales"]))
         await session.commit()
-    admin = person(ADMIN_TELEGRAM_ID, "Olga")
-    await admin.say("/matchnow")
-    await admin.press_key("matchnow.yes")
-    async with sessionmaker() as session:
-        rows = (await session.execute(select(MatchMember.match_id, User.telegram_id).join(User)
-                                      .order_by(MatchMember.match_id, User.telegram_id))).tuples().all()
-    matches: dict[int, list[int]] = {}
-    for match_id, telegram_id in rows:
-        matches.setdefault(match_id, []).append(telegram_id or 0)
-    return person(FIRST_MEMBER, "Anna"), matches
+    await run_matchnow(person(ADMIN_TELEGRAM_ID, "Olga"))
+    return person(FIRST_MEMBER, "Anna"), await matches_by_chat(sessionmaker)
 
 
 async def erase(member: Person) -> None:

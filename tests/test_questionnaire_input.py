@@ -13,7 +13,7 @@ from bot.db.models import FsmRecord, User
 from tests.conftest import PersonFactory
 from tests.support.driver import Person, plain
 from tests.support.fake_telegram import FakeTelegram
-from tests.support.journeys import create_community, fill_questionnaire, help_and_languages
+from tests.support.journeys import create_community, help_and_languages, member_in_two_communities
 
 
 @pytest.fixture
@@ -178,14 +178,7 @@ async def test_restart_mid_questionnaire_resumes_at_the_same_question(
 async def test_edit_saved_profile_and_join_second_community(
     person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    from tests.support.journeys import fill_questionnaire
-
-    olga = person(1, "Olga", username="olga")
-    first = await create_community(olga, "Founders")
-    second = await create_community(olga, "Designers")
-    alice = person(2, "Alice Smith", username="alice")
-    await fill_questionnaire(alice, first)
-    await alice.press_key("preview.confirm")
+    alice, second = await member_in_two_communities(person)
 
     await alice.say("/profile")
     await alice.press_key("field.about")
@@ -207,12 +200,7 @@ async def test_edit_saved_profile_and_join_second_community(
 
 
 async def test_a_second_press_on_use_as_is_is_calm(person: PersonFactory, tg: FakeTelegram) -> None:
-    olga = person(1, "Olga", username="olga")
-    first = await create_community(olga, "Founders")
-    second = await create_community(olga, "Designers")
-    alice = person(2, "Alice Smith", username="alice")
-    await fill_questionnaire(alice, first)
-    await alice.press_key("preview.confirm")
+    alice, second = await member_in_two_communities(person)
     await alice.say(f"/start {second}")
     choice = next(m for m in reversed(tg.messages(alice.id)) if alice.label("join.use_as_is") in m.button_texts)
     button = dict(choice.buttons)[alice.label("join.use_as_is")]

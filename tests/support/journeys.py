@@ -3,13 +3,15 @@ questionnaire, the outbox is drained."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from aiogram import Bot
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
+from bot.db.models import MatchMember, User
 from bot.domain.text import clean_text
 from bot.domain.topics import DEFAULT_BY_ID, MEETING_LANGUAGES
 from bot.outbox import DeliverySettings, DeliveryWorker
@@ -106,3 +108,31 @@ async def create_meetup(admin: Person, *, size: str = "30", when_days: int = 7, 
     await admin.press_key("meetup.deadline_24")
     replies = await admin.press_key("meetup.mixed")
     assert admin.like("meetup.created", title=clean_text(title)).search(plain(replies))
+
+
+async def run_matchnow(admin: Person) -> None:
+    """The admin's /matchnow, confirmed (one community)."""
+    await admin.say("/matchnow")
+    await admin.press_key("matchnow.yes")
+
+
+async def matches_by_chat(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[int, list[int]]:
+    """Every match's people as Telegram chat ids, by match id (0 for an erased person)."""
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(MatchMember.match_id, User.telegram_id).join(User)
+                                      .order_by(MatchMember.match_id, User.telegram_id))).tuples().all()
+    matches: dict[int, list[int]] = {}
+    for match_id, telegram_id in rows:
+        matches.setdefault(match_id, []).append(telegram_id or 0)
+    return matches
+
+
+async def member_in_two_communities(person: Callable[..., Person]) -> tuple[Person, str]:
+    """Alice, confirmed in Olga's "Founders"; returns her and the invite code of Olga's "Designers"."""
+    olga = person(1, "Olga", username="olga")
+    first = await create_community(olga, "Founders")
+    second = await create_community(olga, "Designers")
+    alice = person(2, "Alice Smith", username="alice")
+    await fill_questionnaire(alice, first)
+    await alice.press_key("preview.confirm")
+    return alice, second
