@@ -5,8 +5,12 @@ A pair inside a group costs `Costs.pair[p, q]` (whole numbers, so the bookkeepin
 `Costs.conflict`, is what must go first (blocks, pairs who cannot meet, repeats): it picks whom to move.
 Groups: k = max(1, round(n / size)), sizes differing by at most one.
 
-Search: a greedy construction (most conflicted first, into the cheapest group with room) followed by tabu search
-over swaps of two people in different groups (and moves between a big and a small group when the sizes are
+Few people (at most `EXACT_UP_TO` balanced partitions: everyone up to ten people, some splits of eleven or
+twelve): every balanced partition is weighed and the cheapest kept, so small meetups and small-group rounds get
+the optimum for their costs (the search below can wander a plateau of equal partitions there and miss it).
+
+Search (more people): a greedy construction (most conflicted first, into the cheapest group with room) followed by
+tabu search over swaps of two people in different groups (and moves between a big and a small group when the sizes are
 uneven). Every person keeps their cost towards every group (`cost[g, p]`), so a swap's delta is a few lookups
 and applying it one vector update; each step weighs every swap of the chosen person at once with numpy. The
 person to move is the most conflicted of a few drawn at random, the tabu tenure is short, and the search
@@ -20,8 +24,10 @@ whole groups that are searched one after another (people of two chunks never sha
 
 from __future__ import annotations
 
+import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +38,7 @@ Ints = npt.NDArray[np.int64]
 Matrix = npt.NDArray[np.int32]
 
 TOURNAMENT = 12  # p is the most conflicted of this many conflicted people drawn at random
+EXACT_UP_TO = 5_000  # balanced partitions: up to this many, all are weighed (9 people in 4 groups: 1,260)
 TENURE = 0.02  # tabu tenure: 2 + a random number of steps below max(2, TENURE * n)
 PATIENCE = 400  # tabu steps without a new best before the search restarts from the best with a kick
 STALL_WORK = 200_000  # the search stops after max(1000, STALL_WORK // (n + STEP_COST)) steps without a new best
@@ -77,6 +84,10 @@ def partition(
             filled = 0
         chunks[-1].append(s)
         filled += s
+    if partition_count(sizes) <= EXACT_UP_TO:
+        members = np.sort(order)
+        best = cheapest(costs_of(members).pair, sizes)
+        return [members[np.flatnonzero(best == g)].tolist() for g in range(k)]
     rng = random.Random(seed)
     out: list[list[int]] = []
     start = 0
@@ -91,6 +102,52 @@ def partition(
         for g in range(len(chunk)):
             out.append(members[np.flatnonzero(best == g)].tolist())
     return out
+
+
+def partition_count(sizes: list[int]) -> int:
+    """How many ways n people split into unlabelled groups of these sizes."""
+    count = math.factorial(sum(sizes))
+    for s in sizes:
+        count //= math.factorial(s)
+    for same in Counter(sizes).values():
+        count //= math.factorial(same)
+    return count
+
+
+def balanced_assignments(sizes: list[int]) -> Ints:
+    """Every partition into groups of these sizes (some of one size, the rest one larger), once each: rows of
+    group numbers per person, groups numbered in the order their first member appears."""
+    n, k, small = sum(sizes), len(sizes), min(sizes)
+    bigs = sizes.count(small + 1)
+    rows: list[list[int]] = []
+    group: list[int] = []
+    filled = [0] * k
+
+    def place(p: int, opened: int, full_bigs: int) -> None:
+        if p == n:
+            rows.append(group[:])
+            return
+        for g in range(min(opened + 1, k)):
+            if filled[g] == small + 1 or (filled[g] == small and full_bigs == bigs):
+                continue  # every group fits exactly, so no partial assignment is a dead end
+            filled[g] += 1
+            group.append(g)
+            place(p + 1, max(opened, g + 1), full_bigs + (filled[g] == small + 1))
+            group.pop()
+            filled[g] -= 1
+
+    place(0, 0, 0)
+    return np.array(rows, dtype=np.int64).reshape(len(rows), n)
+
+
+def cheapest(pair: Matrix, sizes: list[int]) -> Ints:
+    """The cheapest partition into groups of these sizes, by weighing every one (the first of equals)."""
+    rows = balanced_assignments(sizes)
+    first, second = np.triu_indices(len(pair), 1)
+    together = rows[:, first] == rows[:, second]
+    totals: Ints = together.astype(np.int64) @ pair[first, second].astype(np.int64)
+    best: Ints = rows[int(np.argmin(totals))]
+    return best
 
 
 class Search:
