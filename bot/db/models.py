@@ -294,7 +294,7 @@ class MeetupRsvp(Base):
 
     meetup_id: Mapped[int] = mapped_column(ForeignKey("meetups.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
-    coming: Mapped[bool] = mapped_column(Boolean)
+    coming: Mapped[bool | None] = mapped_column(Boolean)  # True yes, False no, None maybe (not in a group)
     answered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
