@@ -104,10 +104,35 @@ def first_missing(draft: ProfileDraft, has_username: bool, redo: Step | None = N
 
 
 def position(step: Step, draft: ProfileDraft, has_username: bool) -> tuple[int, int]:
-    """"Question n of m"; until the format is known the city question is counted as likely."""
-    assumed = draft if draft.format else replace(draft, format=MeetingFormat.ANY)
-    asked = [s for s in STEPS if applies(s, assumed, has_username)]
-    return (asked.index(step) + 1 if step in asked else len(asked), len(asked))
+    """"Question n of m" with the same m all the way: the city question is counted even when the format makes it
+    unnecessary (it is then skipped, and n moves on by two)."""
+    counted = [s for s in STEPS if s is Step.CITY or applies(s, draft, has_username)]
+    return (counted.index(step) + 1 if step in counted else len(counted), len(counted))
+
+
+def previous(step: Step, draft: ProfileDraft, has_username: bool) -> Step | None:
+    """The question before `step` for this person (what Back goes to); None on the first."""
+    earlier = [s for s in STEPS[: STEPS.index(step)] if applies(s, draft, has_username)]
+    return earlier[-1] if earlier else None
+
+
+def later(step: Step, other: Step | None) -> Step:
+    """The one of the two asked later in the questionnaire."""
+    return step if other is None or STEPS.index(step) > STEPS.index(other) else other
+
+
+def following(step: Step, draft: ProfileDraft, has_username: bool) -> Step | None:
+    """The question after `step` for this person; None after the last."""
+    after = [s for s in STEPS[STEPS.index(step) + 1 :] if applies(s, draft, has_username)]
+    return after[0] if after else None
+
+
+def typed_answer(step: Step, draft: ProfileDraft) -> str | None:
+    """The answer so far to a question answered by typing (shown when the question is asked again), if any."""
+    if step is Step.TIMEZONE:
+        return draft.timezone if is_answered(step, draft) else None
+    value = getattr(draft, step.value) if step in TEXT_LIMITS else None
+    return value if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True)

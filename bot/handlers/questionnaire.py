@@ -64,6 +64,8 @@ ACTION_STATE: dict[str, tuple[State, ...]] = {
     "confirm": (Questionnaire.preview,),
     "edit": (Questionnaire.preview,),
     "field": (Questionnaire.preview, Questionnaire.edit_menu),
+    "back": tuple(STATE_OF.values()),
+    "keep_answer": (*TEXT_STATES, Questionnaire.timezone),
 }
 FORMAT_CHOICES = tuple(choice.value for choice in MeetingFormat)
 
@@ -78,6 +80,7 @@ class Progress:
     topics: tuple[HelpTopic, ...] = ()  # the help topics to pick from, in the order shown
     community_name: str | None = None
     redo: Step | None = None
+    back_to: Step | None = None  # after Back: the question the person had reached (asked again on the way forward)
 
 
 async def progress(state: FSMContext) -> Progress:
@@ -114,10 +117,17 @@ async def advance(bot: Bot, state: FSMContext, user: User, texts: Texts) -> None
 
 async def answer_step(bot: Bot, state: FSMContext, user: User, texts: Texts, step: Step,
                       draft: ProfileDraft) -> None:
-    """Keep the draft with `step` answered (a question re-asked for editing is then done) and go on."""
+    """Keep the draft with `step` answered (a question re-asked for editing is then done) and go on: after Back,
+    question by question up to where the person was, then to the first question not answered yet."""
+    now = await progress(state)
     update: dict[str, Any] = {"draft": draft.to_storage()}
-    if (await progress(state)).redo is step:
+    if now.redo is step:
         update["redo"] = None
+    if now.back_to is not None:
+        following = profile.following(step, draft, bool(user.username))
+        ahead = following is not None and profile.STEPS.index(following) <= profile.STEPS.index(now.back_to)
+        update["redo"] = following.value if following is not None and ahead else update.get("redo", now.redo)
+        update["back_to"] = now.back_to.value if ahead and following is not now.back_to else None
     await state.update_data(update)
     await advance(bot, state, user, texts)
 
@@ -128,11 +138,13 @@ async def ask(bot: Bot, state: FSMContext, user: User, texts: Texts, step: Step)
     number, total = profile.position(step, now.draft, bool(user.username))
     header = texts("q.progress", number=number, total=total)
     body, markup = _question(texts, step, now, user)
-    current = _current_value(texts, step, now.draft)
+    answer = profile.typed_answer(step, now.draft)
+    current = "\n\n" + texts("q.current", value=answer) if answer else ""
     await bot.send_message(user.telegram_id or 0, f"{header}\n{body}{current}", reply_markup=markup)
 
 
 def _question(texts: Texts, step: Step, now: Progress, user: User) -> tuple[Html, InlineKeyboardMarkup | None]:
+    """The question's text and its buttons, with "Keep the current answer" and "Back" where they apply."""
     markup = None
     extra: dict[str, Any] = {}
     if step in profile.TEXT_LIMITS:
@@ -155,7 +167,14 @@ def _question(texts: Texts, step: Step, now: Progress, user: User) -> tuple[Html
         markup = keyboards.timezones(city_zone if city_zone and "/" in city_zone.name else None)
     elif step is Step.CONTACT:
         markup = keyboards.contact(texts)
-    return texts(f"q.{step.value}", **extra), markup
+    back = profile.previous(step, now.draft, bool(user.username)) is not None
+    keep = profile.typed_answer(step, now.draft) is not None
+    return texts(f"q.{step.value}", **extra), keyboards.question(texts, markup, step, back=back, keep=keep)
+
+
+async def _refresh_buttons(query: CallbackQuery, state: FSMContext, user: User, texts: Texts, step: Step) -> None:
+    """After a tick on a multiple-choice question: the same question's buttons, showing the new choice."""
+    await replace_buttons(query, _question(texts, step, await progress(state), user)[1])
 
 
 def chosen_languages(draft: ProfileDraft, user: User) -> tuple[str, ...]:
@@ -164,13 +183,6 @@ def chosen_languages(draft: ProfileDraft, user: User) -> tuple[str, ...]:
     if draft.languages is not None:
         return draft.languages
     return suggested_languages(user.language, (draft.about, draft.offers, draft.needs))
-
-
-def _current_value(texts: Texts, step: Step, draft: ProfileDraft) -> str:
-    value = getattr(draft, step.value) if step in profile.TEXT_LIMITS else None
-    if value:
-        return "\n\n" + texts("q.current", value=value)
-    return ""
 
 
 async def show_preview(bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
@@ -287,6 +299,33 @@ def _step_or_none(value: str) -> Step | None:
         return None
 
 
+async def go_back(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                  session: AsyncSession, user: User, texts: Texts) -> None:
+    """Back to the question before the one the person is on (only from that question's own message); the
+    answers given so far are kept, and after answering it the questionnaire goes on where it was."""
+    step = STEP_OF[await state.get_state()]
+    now = await progress(state)
+    before = profile.previous(step, now.draft, bool(user.username))
+    if value != step.value or before is None:
+        await stale_button(query, texts)
+        return
+    await query.answer()
+    await state.update_data(redo=before.value, back_to=profile.later(step, now.back_to).value)
+    await ask(bot, state, user, texts, before)
+
+
+async def keep_answer(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
+                      session: AsyncSession, user: User, texts: Texts) -> None:
+    """"Keep the current answer" on a typed question asked again (after Back, or when editing)."""
+    step = STEP_OF[await state.get_state()]
+    draft = (await progress(state)).draft
+    if value != step.value or profile.typed_answer(step, draft) is None:
+        await stale_button(query, texts)
+        return
+    await query.answer()
+    await answer_step(bot, state, user, texts, step, draft)
+
+
 async def keep_name(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
                     session: AsyncSession, user: User, texts: Texts) -> None:
     await query.answer()
@@ -314,7 +353,7 @@ async def toggle_tag(query: CallbackQuery, value: str, bot: Bot, state: FSMConte
         chosen.append(tag)
     await state.update_data(draft=replace(now.draft, interests=tuple(chosen)).to_storage())
     await query.answer()
-    await replace_buttons(query, keyboards.interests(texts, now.tags, chosen))
+    await _refresh_buttons(query, state, user, texts, Step.INTERESTS)
 
 
 async def interests_done(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
@@ -414,7 +453,7 @@ async def toggle_topic(
         return
     await state.update_data(draft=profile.with_topics(now.draft, step, chosen).to_storage())
     await query.answer()
-    await replace_buttons(query, keyboards.help_topics(texts, step, now.topics, chosen))
+    await _refresh_buttons(query, state, user, texts, step)
 
 
 async def topics_done(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
@@ -435,7 +474,7 @@ async def toggle_language(query: CallbackQuery, value: str, bot: Bot, state: FSM
     chosen = profile.with_choice(chosen_languages(draft, user), value, len(MEETING_LANGUAGES)) or ()
     await state.update_data(draft=replace(draft, languages=chosen).to_storage())
     await query.answer()
-    await replace_buttons(query, keyboards.meeting_languages(texts, chosen))
+    await _refresh_buttons(query, state, user, texts, Step.LANGUAGES)
 
 
 async def languages_done(query: CallbackQuery, value: str, bot: Bot, state: FSMContext,
@@ -481,7 +520,8 @@ Action = Callable[[CallbackQuery, str, Bot, FSMContext, AsyncSession, User, Text
 ACTIONS: dict[str, Action] = {
     "keep": keep_name, "tag": toggle_tag, "done": interests_done, "fmt": choose_format, "tz": choose_offset,
     "tzname": choose_zone, "tglink": telegram_link, "confirm": confirm, "edit": edit, "field": pick_field,
-    "topics": topics_done, "lang": toggle_language, "langs": languages_done,
+    "topics": topics_done, "lang": toggle_language, "langs": languages_done, "back": go_back,
+    "keep_answer": keep_answer,
 }
 
 

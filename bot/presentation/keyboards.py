@@ -66,6 +66,18 @@ def keep_name(texts: Texts, name: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def question(
+    texts: Texts, markup: InlineKeyboardMarkup | None, step: Step, *, back: bool, keep: bool
+) -> InlineKeyboardMarkup | None:
+    """A question's own buttons, then "Keep the current answer" (when it has one) and "Back" (but on the first)."""
+    rows = list(markup.inline_keyboard) if markup is not None else []
+    if keep:
+        rows.append([_button(texts.label("q.keep_answer"), QuestionCb(action="keep_answer", value=step.value))])
+    if back:
+        rows.append([_button(texts.label("q.back"), QuestionCb(action="back", value=step.value))])
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
 def interests(texts: Texts, options: Sequence[str], chosen: Sequence[str]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for index, tag in enumerate(options):
