@@ -27,6 +27,12 @@ def wake_on_commit(sessionmaker: async_sessionmaker[AsyncSession], wake: Callabl
     sessionmaker.configure(info={_WAKE: wake})
 
 
+def wake_of(session: AsyncSession) -> Callable[[], None] | None:
+    """The wake-up `wake_on_commit` gave this session's sessionmaker, if any."""
+    wake: Callable[[], None] | None = session.info.get(_WAKE)
+    return wake
+
+
 def mark_written(session: AsyncSession) -> None:
     session.info[_WRITTEN] = True
 
