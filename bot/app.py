@@ -32,6 +32,7 @@ from bot.handlers import (
     personal_data,
     questionnaire,
     rounds,
+    schedule,
     start,
 )
 from bot.instrumentation import UpdateMetricsMiddleware
@@ -86,7 +87,8 @@ def create_dispatcher(
     dispatcher.message.outer_middleware(CleanTextMiddleware())
     # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
-        meetups.setup(), admin_members.setup(), admin_team.setup(), questionnaire.setup(), start.setup(),
+        meetups.setup(), schedule.setup(),
+        admin_members.setup(), admin_team.setup(), questionnaire.setup(), start.setup(),
         membership.setup(), rounds.setup(), admin.setup(), admin_rounds.setup(), admin_preview.setup(),
         admin_stats.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
     )

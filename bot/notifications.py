@@ -7,11 +7,12 @@ is queued exactly when its change commits. This is the only module below the han
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.db.models import Community, Meetup, MeetupGroup, User
 from bot.outbox import outbox_values
-from bot.presentation import keyboards, render
+from bot.presentation import keyboards, meetup_views, moments, render
 from bot.presentation.texts import DEFAULT_LANGUAGE, Texts
 from matching import Reasons
 
@@ -41,8 +42,13 @@ def left_out(person: User, community: Community, reason: str) -> Row:
     return _to(person, "left_out", render.left_out(Texts(person.language), community.name, reason), community.id)
 
 
-def reminder(person: User, partners: list[User], match_id: int) -> Row:
-    return _to(person, "reminder", render.reminder(Texts(person.language), partners), match_id=match_id)
+def reminder(person: User, partners: list[User], match_id: int, check_in_at: datetime | None = None,
+             community_timezone: str = "UTC") -> Row:
+    """The mid-round reminder; with `check_in_at` it says when the check-in comes, in the reader's own zone
+    (else the community's), zone named."""
+    texts = Texts(person.language)
+    when = None if check_in_at is None else moments.for_reader(texts, check_in_at, person, community_timezone)
+    return _to(person, "reminder", render.reminder(texts, partners, when), match_id=match_id)
 
 
 def checkin(person: User, partners: list[User], match_id: int) -> Row:
@@ -106,21 +112,21 @@ def meetup_left_out(person: User, meetup: Meetup) -> Row:
 
 def meetup_invitation(person: User, meetup: Meetup, community: Community) -> Row:
     texts = Texts(person.language)
-    return _to(person, "meetup_invite", render.meetup_invitation(texts, meetup, community), community.id,
-               reply_markup=keyboards.rsvp(texts, meetup.id))
+    return _to(person, "meetup_invite", meetup_views.meetup_invitation(texts, meetup, community, person),
+               community.id, reply_markup=keyboards.rsvp(texts, meetup.id))
 
 
 def meetup_invitation_in_group(chat_id: int, meetup: Meetup, community: Community) -> Row:
     texts = Texts(DEFAULT_LANGUAGE)
     row = outbox_values(chat_id=chat_id, kind="meetup_invite_group", reply_markup=keyboards.rsvp(texts, meetup.id),
-                        text=render.meetup_invitation(texts, meetup, community))
+                        text=meetup_views.meetup_invitation(texts, meetup, community, None))
     return {**row, "community_id": community.id}
 
 
 def rosters(person: User, meetup: Meetup, community: Community, group: MeetupGroup, members: list[User]
             ) -> list[Row]:
-    parts = render.roster_messages(Texts(person.language), meetup, community, group.number, members, MESSAGE_LIMIT,
-                                   group.place)
+    parts = meetup_views.roster_messages(Texts(person.language), meetup, community, group.number, members,
+                                         MESSAGE_LIMIT, group.place, person)
     return [_to(person, "roster", part, community.id) for part in parts]
 
 

@@ -7,23 +7,30 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.db.models import Community, Frequency
+from bot.domain.zones import is_zone
 
 BIWEEKLY_EPOCH = date(2024, 1, 1)  # a Monday: "every 2 weeks" means even weeks counted from here
 SEARCH_DAYS = 70
 PERIOD_DAYS = {Frequency.WEEKLY: 7, Frequency.BIWEEKLY: 14, Frequency.MONTHLY: 28}
-TIME_CHOICES = ((8, 0), (9, 0), (10, 0), (12, 0), (14, 0), (16, 0), (18, 0), (19, 0))
+TIME_CHOICES = ((7, 0), (8, 0), (9, 0), (10, 0), (12, 0), (13, 0), (17, 0), (18, 0), (19, 0), (20, 0))
+"""Offered as buttons; any other time of day is typed as HH:MM."""
 REMINDER_CHOICES = (1, 2, 3, 4, 5)
 GROUP_SIZE_CHOICES = (2, 3, 4, 5, 6, 7, 8)
-SCHEDULE_FIELDS = ("weekday", "time", "frequency", "groupsize", "reminder")
+SCHEDULE_FIELDS = ("weekday", "time", "zone", "frequency", "groupsize", "reminder")
+TYPED_FIELDS = ("time", "zone")
+"""Fields whose choices may also be typed: a time of day as HH:MM, a zone as a city or IANA name."""
 
 
 def apply_choice(community: Community, field: str, value: str) -> bool:
-    """Set one schedule field from a button's value; False (nothing changed) for a value not on offer."""
+    """Set one schedule field from a button's (or a checked typed) value; False (nothing changed) for a value
+    that is not valid: a weekday 0-6, a time "HHMM" of a real time of day, an IANA zone, a frequency, …"""
     number = int(value) if value.isascii() and value.isdigit() else None
     if field == "weekday" and number is not None and number < 7:
         community.schedule_weekday = number
-    elif field == "time" and number is not None and len(value) == 4 and (number // 100, number % 100) in TIME_CHOICES:
+    elif field == "time" and number is not None and len(value) == 4 and number // 100 < 24 and number % 100 < 60:
         community.schedule_hour, community.schedule_minute = number // 100, number % 100
+    elif field == "zone" and is_zone(value):
+        community.timezone = value
     elif field == "frequency" and value in set(Frequency):
         community.frequency = Frequency(value)
     elif field == "groupsize" and number in GROUP_SIZE_CHOICES:
@@ -58,6 +65,10 @@ class Schedule:
         return True
 
     def at(self, day: date) -> datetime:
+        """The moment of `day`'s round. On the night clocks go forward a time that does not exist (02:30 in
+        Berlin on the last Sunday of March) is read with the offset before the change (03:30 summer time), and
+        on the night they go back a time that happens twice is its first occurrence; APScheduler's cron trigger
+        fires at the same moments (twice on that autumn night, but both fires name one period)."""
         return datetime.combine(day, time(self.hour, self.minute), tzinfo=ZoneInfo(self.timezone))
 
     def latest(self, now: datetime) -> datetime:

@@ -1,4 +1,4 @@
-"""Admin commands for rounds: /schedule, /matchnow, /checkin."""
+"""Admin commands for rounds: /matchnow, /checkin (/schedule is in handlers.schedule)."""
 
 from __future__ import annotations
 
@@ -12,40 +12,12 @@ from bot.db.models import Community, User
 from bot.domain.rights import GroupAdminCheck
 from bot.domain.schedule import extra_period_key, minute_stamp
 from bot.handlers.admin_access import community_for_button, with_community
-from bot.handlers.replies import edit_or_send, stale_button
+from bot.handlers.replies import edit_or_send
 from bot.presentation import keyboards
-from bot.presentation.callbacks import CheckinNowCb, MatchNowCb, ScheduleCb
-from bot.presentation.render import round_summary, schedule_text
+from bot.presentation.callbacks import CheckinNowCb, MatchNowCb
+from bot.presentation.render import round_summary
 from bot.presentation.texts import Html, Texts
-from bot.scheduler import RoundScheduler
-from bot.services import checkins, communities, rounds
-
-
-async def schedule(message: Message, session: AsyncSession, user: User, texts: Texts,
-                   group_rights: GroupAdminCheck) -> None:
-    async def show(community: Community) -> None:
-        await message.answer(schedule_text(texts, community, utcnow()),
-                             reply_markup=keyboards.schedule_menu(texts, community.id, ""))
-
-    await with_community(message, session, group_rights, user, texts, lambda cid: ScheduleCb(community_id=cid), show)
-
-
-async def schedule_choice(query: CallbackQuery, callback_data: ScheduleCb, bot: Bot, session: AsyncSession,
-                          user: User, texts: Texts, group_rights: GroupAdminCheck,
-                          scheduler: RoundScheduler | None = None) -> None:
-    community = await community_for_button(query, session, group_rights, user, texts, callback_data.community_id)
-    if community is None:
-        return
-    field, value = callback_data.field, callback_data.value
-    if field and value:
-        if not await communities.change_schedule(session, community, field, value):
-            await stale_button(query, texts)
-            return
-        if scheduler is not None:
-            scheduler.sync(community)
-        field = ""
-    await edit_or_send(query, bot, schedule_text(texts, community, utcnow()),
-                       keyboards.schedule_menu(texts, community.id, field))
+from bot.services import checkins, rounds
 
 
 async def match_now(message: Message, session: AsyncSession, user: User, texts: Texts,
@@ -100,8 +72,6 @@ async def _checkins_now(session: AsyncSession, community: Community, texts: Text
 def setup() -> Router:
     router = Router(name="admin_rounds")
     router.message.filter(F.chat.type == "private")
-    router.message.register(schedule, Command("schedule"))
-    router.callback_query.register(schedule_choice, ScheduleCb.filter())
     router.message.register(match_now, Command("matchnow"))
     router.callback_query.register(match_now_choice, MatchNowCb.filter())
     router.message.register(checkin_now, Command("checkin"))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -14,11 +15,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.models import Community, MeetingFormat, User
+from bot.domain.meetups import Rsvp
 from bot.domain.rights import GroupAdminCheck
+from bot.domain.zones import community_zone
 from bot.handlers.admin_access import community_for_button, with_community
 from bot.handlers.replies import edit_or_send, replace_buttons, stale_button
-from bot.presentation import keyboards, render
-from bot.presentation.callbacks import FormGroupsCb, GroupPlaceCb, MeetupConnectCb, MeetupRateCb, RsvpCb, WizardCb
+from bot.presentation import keyboards, meetup_views
+from bot.presentation.callbacks import (
+    OPEN_ANSWERS,
+    FormGroupsCb,
+    GroupPlaceCb,
+    MeetupAnswersCb,
+    MeetupConnectCb,
+    MeetupRateCb,
+    RsvpCb,
+    WizardCb,
+)
 from bot.presentation.texts import Texts
 from bot.services import communities, meetups
 from bot.services.meetups import NewMeetup, RsvpOutcome
@@ -63,8 +75,9 @@ def valid(texts: Texts, step: str, value: str) -> bool:
 
 
 async def begin_wizard(bot: Bot, chat_id: int, state: FSMContext, texts: Texts, community: Community) -> None:
-    example = (utcnow() + timedelta(days=7)).astimezone(ZoneInfo(community.timezone)).strftime("%Y-%m-%d 18:30")
-    await state.set_data({"community_id": community.id, "timezone": community.timezone, "example": example})
+    zone = community_zone(community.timezone)  # the admin types times in the community's zone; stored in UTC
+    example = (utcnow() + timedelta(days=7)).astimezone(zone.rules).strftime("%Y-%m-%d 18:30")
+    await state.set_data({"community_id": community.id, "timezone": zone.name, "example": example})
     await ask(bot, chat_id, state, texts, MeetupWizard.title)
 
 
@@ -102,7 +115,7 @@ async def wizard_when(message: Message, bot: Bot, state: FSMContext, texts: Text
     except ValueError:
         await message.answer(texts("meetup.bad_when", example=data["example"]))
         return
-    starts_at = local.replace(tzinfo=ZoneInfo(data["timezone"]))
+    starts_at = local.replace(tzinfo=community_zone(data["timezone"]).rules)
     if starts_at <= utcnow():
         await message.answer(texts("meetup.past_when"))
         return
@@ -159,30 +172,75 @@ async def finish(query: CallbackQuery, bot: Bot, state: FSMContext, session: Asy
     created = await meetups.create_meetup(session, community, NewMeetup(
         title=data["title"], starts_at=starts_at, rsvp_deadline=deadline, group_size=int(data["size"]),
         meeting_format=MeetingFormat(data["format"]), place=data.get("place"), by_interest=by_interest))
-    await bot.send_message(query.from_user.id, texts("meetup.created", title=created.title,
-                                                      deadline=render.local_time(deadline, community.timezone)))
+    await bot.send_message(query.from_user.id, meetup_views.meetup_created(texts, created, user, community))
 
 
-async def rsvp(query: CallbackQuery, callback_data: RsvpCb, session: AsyncSession, user: User,
+RSVP_SAVED = {Rsvp.YES: "meetup.rsvp_yes", Rsvp.MAYBE: "meetup.rsvp_maybe", Rsvp.NO: "meetup.rsvp_no"}
+
+
+async def rsvp(query: CallbackQuery, callback_data: RsvpCb, bot: Bot, session: AsyncSession, user: User,
                texts: Texts) -> None:
+    """An answer to an invitation. In the private chat the invitation itself then shows the answer (and its
+    buttons mark it); pressed on the group chat's invitation, the answer is confirmed in the private chat."""
     meetup = await meetups.by_id(session, callback_data.meetup_id)
-    if meetup is None:
+    answer = Rsvp.parse(callback_data.answer)
+    if meetup is None or answer is None:
         await stale_button(query, texts)
         return
-    outcome = await meetups.answer_rsvp(session, user, meetup, callback_data.coming, utcnow())
-    key = ("meetup.rsvp_yes" if callback_data.coming else "meetup.rsvp_no") \
-        if outcome is RsvpOutcome.SAVED else f"meetup.rsvp_{outcome.value}"
-    await query.answer(texts.label(key, title=meetup.title), show_alert=True)
+    outcome = await meetups.answer_rsvp(session, user, meetup, answer, utcnow())
+    if outcome is not RsvpOutcome.SAVED:
+        await query.answer(texts.label(f"meetup.rsvp_{outcome.value}", title=meetup.title), show_alert=True)
+        return
+    await query.answer(texts.label(RSVP_SAVED[answer], title=meetup.title))
+    yes = (await meetups.answer_counts(session, meetup.id))[0]
+    if isinstance(query.message, Message) and query.message.chat.type == "private":
+        text = meetup_views.invitation_with_answer(texts, meetup, meetup.community, user, answer, yes)
+        with suppress(TelegramBadRequest):  # the same answer again: the message is already so
+            await query.message.edit_text(text, reply_markup=keyboards.rsvp(texts, meetup.id, answer))
+        return
+    with suppress(TelegramForbiddenError, TelegramBadRequest):  # never opened the private chat: the popup says it
+        await bot.send_message(query.from_user.id, texts(RSVP_SAVED[answer], title=meetup.title))
 
 
-async def upcoming(message: Message, session: AsyncSession, user: User, texts: Texts) -> None:
-    found = await meetups.upcoming_for(session, user, utcnow())
+async def upcoming(message: Message, session: AsyncSession, user: User, texts: Texts,
+                   group_rights: GroupAdminCheck) -> None:
+    """Upcoming meetups with the reader's answer; the ones they organise also with the answers so far."""
+    organised = [community.id for community in await communities.administered_by(session, group_rights, user)]
+    found = await meetups.upcoming_for(session, user, utcnow(), organised)
     if not found:
         await message.answer(texts("meetup.none_upcoming"))
         return
     for item in found:
-        await message.answer(render.meetup_with_answer(texts, item.session, item.coming, item.yes),
-                             reply_markup=keyboards.rsvp(texts, item.session.id))
+        meetup, community = item.session, item.session.community
+        if item.organiser:
+            counts = meetup_views.Counts(*item.counts)
+            text = meetup_views.organiser_view(texts, meetup, community, user, counts, item.answer, item.member)
+            markup = keyboards.rsvp(texts, meetup.id, item.answer, item.counts) if item.member \
+                else keyboards.meetup_answers(texts, meetup.id, item.counts)
+        else:
+            text = meetup_views.invitation_with_answer(texts, meetup, community, user, item.answer, item.yes)
+            markup = keyboards.rsvp(texts, meetup.id, item.answer)
+        await message.answer(text, reply_markup=markup)
+
+
+async def answers_page(query: CallbackQuery, callback_data: MeetupAnswersCb, bot: Bot, session: AsyncSession,
+                       user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
+    """A page of who answered a meetup, for its community's admins only (rights checked on every press)."""
+    meetup = await meetups.by_id(session, callback_data.meetup_id)
+    if meetup is None:
+        await stale_button(query, texts)
+        return
+    community = await community_for_button(query, session, group_rights, user, texts, meetup.community_id)
+    if community is None:
+        return
+    pages = meetup_views.answers_pages(texts, meetup, community, user, await meetups.answers_to(session, meetup.id))
+    page = min(max(callback_data.page, 0), len(pages) - 1)
+    markup = keyboards.answer_pages(meetup.id, page, len(pages))
+    if callback_data.page == OPEN_ANSWERS:  # from /sessions: a new message, the session's own stays in view
+        await query.answer()
+        await bot.send_message(query.from_user.id, pages[page], reply_markup=markup)
+        return
+    await edit_or_send(query, bot, pages[page], markup)  # ◀️ / ▶️: the page in place
 
 
 async def form_groups(message: Message, session: AsyncSession, user: User, texts: Texts,
@@ -283,6 +341,7 @@ def setup() -> Router:
     router.message.register(wizard_other_input, in_wizard)
     router.callback_query.register(wizard_pressed, WizardCb.filter())
     router.callback_query.register(rsvp, RsvpCb.filter())
+    router.callback_query.register(answers_page, MeetupAnswersCb.filter())
     router.message.register(upcoming, Command("sessions"), private)
     router.message.register(form_groups, Command("formgroups"), private)
     router.callback_query.register(form_now, FormGroupsCb.filter())

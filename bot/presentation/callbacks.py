@@ -105,13 +105,24 @@ class CheckinNowCb(CallbackData, prefix="cn"):
 
 class ScheduleCb(CallbackData, prefix="sc"):
     community_id: DbInt
-    field: str = ""  # "", "weekday", "time", "frequency"
+    field: str = ""  # "" (the menu) or one of domain.schedule.SCHEDULE_FIELDS
     value: str = ""
 
 
 class RsvpCb(CallbackData, prefix="sv"):
     meetup_id: DbInt
-    coming: bool
+    answer: str  # a Rsvp value: "1" yes, "m" maybe, "0" no (older buttons' yes/no packed the same)
+
+
+OPEN_ANSWERS = -1
+
+
+class MeetupAnswersCb(CallbackData, prefix="sa"):
+    """The organiser's list of who answered a meetup, one page of it (from 0; OPEN_ANSWERS: its first page as a
+    new message); rights are checked on every press."""
+
+    meetup_id: DbInt
+    page: DbInt = OPEN_ANSWERS
 
 
 class WizardCb(CallbackData, prefix="sw"):

@@ -18,10 +18,12 @@ from bot.db.models import (
     Outcome,
     User,
 )
+from bot.domain.meetups import Rsvp
 from bot.domain.membership import PAUSE_CHOICES
 from bot.domain.profile import OFFSET_CHOICES, Step, TimeZoneAnswer, offset_name
 from bot.domain.schedule import GROUP_SIZE_CHOICES, REMINDER_CHOICES, SCHEDULE_FIELDS, TIME_CHOICES
 from bot.domain.topics import MEETING_LANGUAGES, HelpTopic
+from bot.domain.zones import COMMON_ZONES
 from bot.presentation.admin_views import MemberRow
 from bot.presentation.callbacks import (
     ALL_COMMUNITIES,
@@ -38,6 +40,7 @@ from bot.presentation.callbacks import (
     LanguageCb,
     LeaveCb,
     MatchNowCb,
+    MeetupAnswersCb,
     MeetupConnectCb,
     MeetupRateCb,
     MemberCb,
@@ -256,11 +259,38 @@ def replacement(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def rsvp(texts: Texts, meetup_id: int) -> InlineKeyboardMarkup:
+def rsvp(texts: Texts, meetup_id: int, chosen: Rsvp | None = None,
+         answers: tuple[int, int, int] | None = None) -> InlineKeyboardMarkup:
+    """Yes / maybe / no, the reader's own answer marked; with `answers` (yes, maybe, no counts) the organiser's
+    button to the list of who answered."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=texts("meetup.yes"), callback_data=RsvpCb(meetup_id=meetup_id, coming=True))
-    builder.button(text=texts("meetup.no"), callback_data=RsvpCb(meetup_id=meetup_id, coming=False))
+    for answer, key in ((Rsvp.YES, "meetup.yes"), (Rsvp.MAYBE, "meetup.maybe"), (Rsvp.NO, "meetup.no")):
+        label = texts.label(key)
+        builder.button(text=texts.label("meetup.chosen", label=label) if answer is chosen else label,
+                       callback_data=RsvpCb(meetup_id=meetup_id, answer=answer.value))
+    if answers is not None:
+        builder.button(text=texts.label("meetup.rsvps_button", yes=answers[0], maybe=answers[1], no=answers[2]),
+                       callback_data=MeetupAnswersCb(meetup_id=meetup_id))
+    builder.adjust(3, 1)
     return builder.as_markup()
+
+
+def meetup_answers(texts: Texts, meetup_id: int, counts: tuple[int, int, int]) -> InlineKeyboardMarkup:
+    """An organiser's meetup they are not a member of: only the list of answers."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.label("meetup.rsvps_button", yes=counts[0], maybe=counts[1], no=counts[2]),
+                   callback_data=MeetupAnswersCb(meetup_id=meetup_id))
+    return builder.as_markup()
+
+
+def answer_pages(meetup_id: int, page: int, pages: int) -> InlineKeyboardMarkup | None:
+    """◀️ / ▶️ through the pages of a meetup's answers (`page` counts from 0)."""
+    builder = InlineKeyboardBuilder()
+    if page > 0:
+        builder.button(text="◀️", callback_data=MeetupAnswersCb(meetup_id=meetup_id, page=page - 1))
+    if page + 1 < pages:
+        builder.button(text="▶️", callback_data=MeetupAnswersCb(meetup_id=meetup_id, page=page + 1))
+    return builder.as_markup() if page > 0 or page + 1 < pages else None
 
 
 def meetup_rating(group_id: int) -> InlineKeyboardMarkup:
@@ -290,6 +320,8 @@ def schedule_menu(texts: Texts, community_id: int, field: str) -> InlineKeyboard
         choices = [(texts(f"weekday.{day}"), str(day)) for day in range(7)]
     elif field == "time":
         choices = [(f"{hour:02d}:{minute:02d}", f"{hour:02d}{minute:02d}") for hour, minute in TIME_CHOICES]
+    elif field == "zone":
+        choices = [(zone, zone) for zone in COMMON_ZONES]
     elif field == "frequency":
         choices = [(texts(f"frequency.{f.value}"), f.value) for f in Frequency]
     elif field == "groupsize":

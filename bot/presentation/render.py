@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from aiogram.utils.link import create_tg_link
 
-from bot.db.models import Community, Meetup, Membership, MembershipStatus, User
+from bot.db.models import Membership, MembershipStatus, User
 from bot.domain.draft import ProfileDraft
 from bot.domain.profile import Step, draft_from, offset_name
-from bot.domain.schedule import Schedule
 from bot.domain.topics import MEETING_LANGUAGES, topic_label
 from bot.presentation.texts import Html, Texts, escape, pack
 from matching import Reasons
 
-ROSTER_ABOUT = 120
 COMPACT_ABOUT = 200  # a group member's card: about and offers/needs on one line each, cut to these lengths
 COMPACT_WANTS = 160
 REPORT_ERROR = 120  # characters of Telegram's description in a delivery report
@@ -232,40 +228,14 @@ def contacts(texts: Texts, people: list[User]) -> Html:
     return Html("\n".join(lines))
 
 
-def reminder(texts: Texts, partners: list[User]) -> Html:
-    return texts("reminder", names=names(partners), contacts=contacts(texts, partners))
+def reminder(texts: Texts, partners: list[User], check_in: Html | None = None) -> Html:
+    """The mid-round reminder; `check_in`: when the check-in comes, as the reader's moment (presentation.moments)."""
+    text = texts("reminder", names=names(partners), contacts=contacts(texts, partners))
+    return text if check_in is None else Html(f"{text}\n\n{texts('reminder.check_in', when=check_in)}")
 
 
 def follow_up(texts: Texts, partners: list[User]) -> Html:
     return texts("follow_up", names=names(partners), contacts=contacts(texts, partners))
-
-
-def local_time(moment: datetime, timezone: str) -> str:
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
-
-
-def meetup_invitation(texts: Texts, meetup: Meetup, community: Community) -> Html:
-    place = meetup.place or texts("meetup.place_later")
-    return texts("meetup.invitation", community=community.name, title=meetup.title,
-                 when=local_time(meetup.starts_at, community.timezone), timezone=community.timezone,
-                 format=texts(f"format.{meetup.meeting_format.value}"), place=place, size=meetup.group_size,
-                 deadline=local_time(meetup.rsvp_deadline, community.timezone))
-
-
-def roster_line(texts: Texts, person: User) -> Html:
-    about = shorten((person.about or "").splitlines()[0] if person.about else "", ROSTER_ABOUT)
-    return texts("meetup.roster_line", name=name_of(person), about=about,
-                 contact=contact_line(texts, person.username, person.contact, person.telegram_id))
-
-
-def roster_messages(texts: Texts, meetup: Meetup, community: Community, number: int, members: list[User],
-                    limit: int, group_place: str | None = None) -> list[Html]:
-    """The group's roster, split into messages that each stay under `limit` characters."""
-    place = group_place or meetup.place or texts("meetup.place_later")
-    header = texts("meetup.roster_header", title=meetup.title, number=number,
-                   when=local_time(meetup.starts_at, community.timezone), place=place, count=len(members))
-    lines = [roster_line(texts, person) for person in members]
-    return pack([header, *lines], limit=limit, continued=lambda: texts("meetup.roster_continued", number=number))
 
 
 def round_summary(texts: Texts, community: str, *, pairs: int, trios: int, groups: int, left_out: int,
@@ -281,18 +251,3 @@ def round_summary(texts: Texts, community: str, *, pairs: int, trios: int, group
 
 def round_shape(texts: Texts, size: int) -> str:
     return texts.label("schedule.pairs") if size <= 2 else texts.label("schedule.groups_of", size=size)
-
-
-def schedule_text(texts: Texts, community: Community, now: datetime) -> Html:
-    schedule = Schedule.of(community)
-    return texts("schedule.current", community=community.name, weekday=texts(f"weekday.{schedule.weekday}"),
-                 time=f"{schedule.hour:02d}:{schedule.minute:02d}", timezone=schedule.timezone,
-                 frequency=texts(f"frequency.{schedule.frequency.value}"),
-                 next=schedule.next(now).strftime("%Y-%m-%d %H:%M"), reminder=community.reminder_days,
-                 shape=round_shape(texts, community.round_group_size))
-
-
-def meetup_with_answer(texts: Texts, meetup: Meetup, coming: bool | None, yes: int) -> Html:
-    """A meetup in /sessions: its invitation, the reader's answer so far and how many said yes."""
-    status = {True: "meetup.status_yes", False: "meetup.status_no", None: "meetup.status_none"}[coming]
-    return Html(f"{meetup_invitation(texts, meetup, meetup.community)}\n\n{texts(status, yes=yes)}")

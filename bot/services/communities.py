@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Community, CommunityAdmin, Membership, User
 from bot.domain.rights import GroupAdminCheck
-from bot.domain.schedule import apply_choice
 from bot.domain.topics import default_catalogue
 
 DEFAULT_TAGS = (
@@ -164,14 +163,6 @@ async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -
     if community is not None:
         community.chat_id = new_chat_id
         await session.commit()
-
-
-async def change_schedule(session: AsyncSession, community: Community, field: str, value: str) -> bool:
-    """An admin's schedule button: apply and save it; False for a value that is not on offer."""
-    if not apply_choice(community, field, value):
-        return False
-    await session.commit()
-    return True
 
 
 async def administered(session: AsyncSession, is_group_admin: GroupAdminCheck, user: User,

@@ -119,7 +119,8 @@ def _sessions(sql: Sql, community_id: int) -> Select[Any]:
     seat = (select(MeetupGroup.meetup_id, MeetupGroup.number, MeetupGroupMember.user_id, MeetupGroupMember.rating)
             .join(MeetupGroupMember, MeetupGroupMember.group_id == MeetupGroup.id).subquery())
     return (select(Meetup.id, sql.text(Meetup.title), sql.time(Meetup.starts_at), sql.text(Meetup.meeting_format),
-                   sql.text(Meetup.status), MeetupRsvp.user_id, sql.name(), sql.yes_no(MeetupRsvp.coming),
+                   sql.text(Meetup.status), MeetupRsvp.user_id, sql.name(),
+                   case((MeetupRsvp.coming.is_(None), "maybe"), else_=sql.yes_no(MeetupRsvp.coming)),
                    sql.time(MeetupRsvp.answered_at), seat.c.number, seat.c.rating)
             .join(MeetupRsvp, MeetupRsvp.meetup_id == Meetup.id).join(User, User.id == MeetupRsvp.user_id)
             .outerjoin(seat, (seat.c.meetup_id == Meetup.id) & (seat.c.user_id == MeetupRsvp.user_id))

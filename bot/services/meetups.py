@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from bot.db.models import (
     MembershipStatus,
     User,
 )
+from bot.domain.meetups import Rsvp
 from bot.outbox import queue
 from bot.services.claims import claim
 from bot.services.communities import is_row_id
@@ -67,8 +69,10 @@ async def create_meetup(session: AsyncSession, community: Community, new: NewMee
 
 
 async def by_id(session: AsyncSession, meetup_id: int) -> Meetup | None:
-    """The meetup a button names; None for an unknown or forged id."""
-    return await session.get(Meetup, meetup_id) if is_row_id(meetup_id) else None
+    """The meetup a button names (with its community); None for an unknown or forged id."""
+    if not is_row_id(meetup_id):
+        return None
+    return await session.get(Meetup, meetup_id, options=[selectinload(Meetup.community)])
 
 
 async def group_and_meetup(session: AsyncSession, group_id: int) -> tuple[MeetupGroup, Meetup] | None:
@@ -84,7 +88,7 @@ class RsvpOutcome(enum.StrEnum):
     NOT_MEMBER = "not_member"
 
 
-async def answer_rsvp(session: AsyncSession, user: User, meetup: Meetup, coming: bool, now: datetime) -> RsvpOutcome:
+async def answer_rsvp(session: AsyncSession, user: User, meetup: Meetup, answer: Rsvp, now: datetime) -> RsvpOutcome:
     if meetup.status is not MeetupStatus.OPEN or meetup.rsvp_deadline <= now:
         return RsvpOutcome.CLOSED
     member = await session.scalar(select(Membership.id).where(
@@ -92,39 +96,63 @@ async def answer_rsvp(session: AsyncSession, user: User, meetup: Meetup, coming:
         Membership.status != MembershipStatus.LEFT))
     if member is None or not user.has_confirmed_profile:
         return RsvpOutcome.NOT_MEMBER
-    answer = await session.get(MeetupRsvp, (meetup.id, user.id))
-    if answer is None:
-        session.add(MeetupRsvp(meetup_id=meetup.id, user_id=user.id, coming=coming, answered_at=now))
+    row = await session.get(MeetupRsvp, (meetup.id, user.id))
+    if row is None:
+        session.add(MeetupRsvp(meetup_id=meetup.id, user_id=user.id, coming=answer.coming, answered_at=now))
     else:
-        answer.coming, answer.answered_at = coming, now
+        row.coming, row.answered_at = answer.coming, now
     await session.commit()
     return RsvpOutcome.SAVED
 
 
-async def yes_count(session: AsyncSession, meetup_id: int) -> int:
-    count = await session.scalar(select(func.count()).select_from(MeetupRsvp).where(
-        MeetupRsvp.meetup_id == meetup_id, MeetupRsvp.coming.is_(True)))
-    return int(count or 0)
+async def answer_of(session: AsyncSession, user: User, meetup_id: int) -> Rsvp | None:
+    """The person's answer to a meetup; None when they have not answered."""
+    row = await session.get(MeetupRsvp, (meetup_id, user.id))
+    return None if row is None else Rsvp.of(row.coming)
+
+
+async def answer_counts(session: AsyncSession, meetup_id: int) -> tuple[int, int, int]:
+    """How many said yes, maybe and no."""
+    rows = (await session.execute(select(MeetupRsvp.coming, func.count()).where(MeetupRsvp.meetup_id == meetup_id)
+                                  .group_by(MeetupRsvp.coming))).tuples().all()
+    tally = {Rsvp.of(coming): int(number) for coming, number in rows}
+    return tally.get(Rsvp.YES, 0), tally.get(Rsvp.MAYBE, 0), tally.get(Rsvp.NO, 0)
+
+
+async def answers_to(session: AsyncSession, meetup_id: int) -> list[tuple[User, Rsvp]]:
+    """Everyone who answered a meetup (erased people's answers are gone with them), in the order they did."""
+    rows = await session.execute(
+        select(User, MeetupRsvp.coming).join(MeetupRsvp, MeetupRsvp.user_id == User.id)
+        .where(MeetupRsvp.meetup_id == meetup_id, User.deleted_at.is_(None))
+        .order_by(MeetupRsvp.answered_at, User.id))
+    return [(person, Rsvp.of(coming)) for person, coming in rows.tuples().all()]
 
 
 @dataclass(frozen=True)
 class Upcoming:
     session: Meetup
-    coming: bool | None
+    answer: Rsvp | None  # the reader's own
     yes: int
+    member: bool  # may answer (a member of its community)
+    organiser: bool  # administers its community: sees the answers
+    counts: tuple[int, int, int]  # yes, maybe, no
 
 
-async def upcoming_for(session: AsyncSession, user: User, now: datetime) -> list[Upcoming]:
-    mine = select(Membership.community_id).where(Membership.user_id == user.id,
-                                                 Membership.status != MembershipStatus.LEFT)
+async def upcoming_for(session: AsyncSession, user: User, now: datetime,
+                       organised: Sequence[int] = ()) -> list[Upcoming]:
+    """Upcoming meetups of the person's communities and of the communities they administer (`organised`,
+    ids whose rights the caller checked)."""
+    mine = set(await session.scalars(select(Membership.community_id).where(
+        Membership.user_id == user.id, Membership.status != MembershipStatus.LEFT)))
     sessions = await session.scalars(
         select(Meetup).options(selectinload(Meetup.community))
-        .where(Meetup.community_id.in_(mine), Meetup.starts_at > now).order_by(Meetup.starts_at)
+        .where(Meetup.community_id.in_(mine | set(organised)), Meetup.starts_at > now).order_by(Meetup.starts_at)
     )
     result = []
     for meetup in sessions:
-        answer = await session.get(MeetupRsvp, (meetup.id, user.id))
-        result.append(Upcoming(meetup, answer.coming if answer else None, await yes_count(session, meetup.id)))
+        counts = await answer_counts(session, meetup.id)
+        result.append(Upcoming(meetup, await answer_of(session, user, meetup.id), counts[0],
+                               meetup.community_id in mine, meetup.community_id in organised, counts))
     return result
 
 
