@@ -13,13 +13,14 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import ErrorEvent
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, ErrorEvent
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.fsm_storage import SqlStorage
 from bot.handlers import (
     admin,
+    admin_announce,
     admin_members,
     admin_preview,
     admin_rounds,
@@ -37,13 +38,19 @@ from bot.handlers import (
 )
 from bot.instrumentation import UpdateMetricsMiddleware
 from bot.middlewares import CleanTextMiddleware, DbSessionMiddleware, UserMiddleware
-from bot.presentation.command_menus import ADMIN_COMMANDS, MEMBER_COMMANDS
-from bot.presentation.texts import Texts
+from bot.presentation.texts import LANGUAGES, Texts
 from bot.telegram_retry import ReleaseConnectionMiddleware, RetryAfterMiddleware
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ADMIN_COMMANDS", "MEMBER_COMMANDS", "create_bot", "create_dispatcher", "on_error"]
+MEMBER_COMMANDS = (
+    "start", "profile", "communities", "network", "sessions", "pause", "resume", "leave", "mydata", "delete",
+    "language", "help",
+)
+ADMIN_COMMANDS = (
+    "newcommunity", "invite", "members", "schedule", "matchnow", "checkin", "session", "formgroups", "preview",
+    "stats", "export", "admins",
+)
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -81,8 +88,9 @@ def create_dispatcher(
     dispatcher.message.outer_middleware(CleanTextMiddleware())
     # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
+        admin_announce.setup(),
         meetups.setup(), schedule.setup(),
-        admin_members.setup(), admin_team.setup(), start.setup_help(), questionnaire.setup(), start.setup(),
+        admin_members.setup(), admin_team.setup(), questionnaire.setup(), start.setup(),
         membership.setup(), rounds.setup(), admin.setup(), admin_rounds.setup(), admin_preview.setup(),
         admin_stats.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
     )
@@ -108,3 +116,13 @@ async def on_error(event: ErrorEvent, texts: Texts | None = None) -> bool:
         except Exception:  # the error path must not raise again
             log.warning("could not report the error to chat %s", person)
     return True
+
+
+async def register_commands(bot: Bot) -> None:
+    for language in LANGUAGES:
+        texts = Texts(language)
+        commands = [BotCommand(command=name, description=texts(f"command.{name}"))
+                    for name in (*MEMBER_COMMANDS, *ADMIN_COMMANDS)]
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=None if language == "en" else language
+        )

@@ -7,11 +7,13 @@ is queued exactly when its change commits. This is the only module below the han
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.db.models import Community, Meetup, MeetupGroup, User
 from bot.outbox import outbox_values
+from bot.presentation import announcements as announcement_views
 from bot.presentation import keyboards, meetup_views, moments, render
 from bot.presentation.texts import DEFAULT_LANGUAGE, Texts
 from matching import Reasons
@@ -21,6 +23,8 @@ MESSAGE_LIMIT = 4000  # Telegram's limit is 4,096 characters; leave room for the
 INTRO_CONTINUED = "intro_more"
 """Kind of an intro's later messages: only the first is `intro`, so a bounce is acted on once per intro."""
 DELIVERY_REPORT = "delivery_report"
+ANNOUNCEMENT = "announcement"
+BLOCKED = "blocked"  # the outbox's error for a 403 (only announcements report it: see delivery_reports)
 
 
 def _to(person: User, kind: str, text: str, community_id: int | None = None, **extra: Any) -> Row:
@@ -149,6 +153,23 @@ Undelivered = tuple[User | None, str, str]
 def delivery_report(admin: User, community: Community, failures: list[Undelivered]) -> list[Row]:
     """Tell an admin which messages of their community could not be delivered, and to whom."""
     texts = Texts(admin.language)
-    shown = [(person, "intro" if kind == INTRO_CONTINUED else kind, error) for person, kind, error in failures]
+    shown = [(person, "intro" if kind == INTRO_CONTINUED else kind,
+              texts.label("delivery.blocked") if error == BLOCKED else error) for person, kind, error in failures]
     parts = render.delivery_report(texts, community.name, shown)
     return [_to(admin, DELIVERY_REPORT, part, community.id) for part in parts]
+
+def announcement(community: Community, text: str, recipients: Sequence[tuple[int, int, str]]) -> list[Row]:
+    """A copy of an admin's announcement for each recipient (user id, chat id, language), headed in their own
+    language with a "Mute announcements" button; each language is rendered once (a community may have 10,000)."""
+    rendered: dict[str, tuple[str, dict[str, Any]]] = {}
+    rows = []
+    for user_id, chat_id, language in recipients:
+        if language not in rendered:
+            texts = Texts(language)
+            markup = announcement_views.mute_button(texts, community.id)
+            rendered[language] = (announcement_views.message(texts, community.name, text),
+                                  markup.model_dump(mode="json", exclude_none=True))
+        body, buttons = rendered[language]
+        row = outbox_values(chat_id=chat_id, user_id=user_id, kind=ANNOUNCEMENT, text=body, reply_markup=buttons)
+        rows.append({**row, "community_id": community.id})
+    return rows

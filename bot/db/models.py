@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 from bot.db.base import Base, UtcDateTime, utcnow
 
@@ -93,9 +94,6 @@ class User(Base):
     profile_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # The command menu set for this person's private chat (None: only the default member menu); see
-    # bot.command_menus. Recorded so start-up re-sends only the menus that changed.
-    command_menu: Mapped[str | None] = mapped_column(String(40))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -126,9 +124,6 @@ class Community(Base):
     round_group_size: Mapped[int] = mapped_column(Integer, default=2, server_default="2")  # 2 = pairs; 3–8 groups
     # Help topics members pick from: [{"id", "en", "ru"}, …] (the id is the topic; labels are how it reads).
     help_topics: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
-    # The linked group's Join message (the bot's own message in chat_id): edited, not posted again, when
-    # the group is re-pointed to another community or the community is renamed.
-    join_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="community")
 
@@ -156,6 +151,9 @@ class Membership(Base):
     paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     banned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # set with status left: no invite lets them in
+    # "Mute announcements" under an announcement (or /announcements): the person stays a member, matched as
+    # before, but gets no more of this community's announcements.
+    announcements_muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     community: Mapped[Community] = relationship(back_populates="memberships")
@@ -347,3 +345,26 @@ class AdminInvite(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+class AnnouncementStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+
+
+class Announcement(Base):
+    """An admin's message to their community's members: a draft until its author confirms it, then queued once
+    (the draft → sent claim in bot.services.announcements). The text is dropped once the members' copies are
+    queued (the outbox holds those until each is sent); a sent row stays for the weekly limit."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (Index("ix_announcements_community_sent", "community_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[AnnouncementStatus] = mapped_column(
+        _enum(AnnouncementStatus, "announcement_status"), default=AnnouncementStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)

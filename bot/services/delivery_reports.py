@@ -4,8 +4,8 @@ The outbox records every refusal (`failed` with Telegram's description). A house
 not looked at before, traces each to its community (the row's own `community_id`, else its match's round) and
 queues one report per community to each of its admins: who did not get what, and why. Every row looked at gets
 `reported_at`, told or not, so nothing is reported twice and the scan stays small. Not reported: a person who
-blocked the bot (their membership is paused and their partners are told already, see `replacements`), and a
-report that itself failed.
+blocked the bot (their membership is paused and their partners are told already, see `replacements`) — except
+for an announcement, whose admin learns who could not get it — and a report that itself failed.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ async def report_failed_deliveries(session: AsyncSession, now: datetime) -> int:
         return 0
     failures: dict[int, dict[tuple[int | None, str], str]] = defaultdict(dict)
     for _, user_id, kind, error, community_id in rows:
-        if community_id is not None and error != BLOCKED and kind != notifications.DELIVERY_REPORT:
+        if community_id is not None and _reported(kind, error):
             failures[community_id].setdefault((user_id, _shown_kind(kind)), error or "")
     reports = 0
     for community_id, failed in failures.items():
@@ -46,6 +46,12 @@ async def report_failed_deliveries(session: AsyncSession, now: datetime) -> int:
                           .values(reported_at=now))
     await session.commit()
     return reports
+
+
+def _reported(kind: str, error: str | None) -> bool:
+    """A report's own failure is not reported; a block only for an announcement (its admin asked for it to reach
+    everyone, and nobody else hears about the block)."""
+    return kind != notifications.DELIVERY_REPORT and (error != BLOCKED or kind == notifications.ANNOUNCEMENT)
 
 
 def _shown_kind(kind: str) -> str:

@@ -20,6 +20,8 @@ from sqlalchemy.orm import selectinload
 from bot import notifications
 from bot.db.base import utcnow
 from bot.db.models import (
+    Announcement,
+    AnnouncementStatus,
     Block,
     Community,
     CommunityAdmin,
@@ -54,6 +56,8 @@ async def erase_person(session: AsyncSession, user: User) -> None:
     await _forget_messages(session, user, match_ids)
     await _scrub_reasons(session, user, match_ids)
     groups = await _leave_meetups(session, user)
+    await session.execute(delete(Announcement).where(  # an unsent draft is their own words
+        Announcement.author_id == user.id, Announcement.status == AnnouncementStatus.DRAFT))
     await _forget_rights_and_state(session, user)
     for field in PERSONAL_FIELDS:
         setattr(user, field, None)
