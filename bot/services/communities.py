@@ -26,8 +26,21 @@ def new_invite_code() -> str:
     return secrets.token_urlsafe(INVITE_CODE_BYTES)
 
 
+# Quote pairs people wrap a name in: "Berlin Founders", «Клуб», “Club”, „Klub“, 'Club', ‘Club’.
+QUOTE_PAIRS = {'"': '"', "'": "'", "«": "»", "“": "”", "„": "“", "‘": "’", "‚": "‘", "»": "«", "”": "”"}
+
+
 def clean_name(raw: str) -> str:
-    return " ".join(raw.split())[:NAME_LIMIT]
+    """One line, spaces collapsed, without the quotes around it (a name typed as `"Berlin Founders"` is
+    Berlin Founders), at most NAME_LIMIT characters."""
+    name = " ".join(raw.split())
+    while len(name) >= 2 and QUOTE_PAIRS.get(name[0]) == name[-1]:
+        name = name[1:-1].strip()
+    return name[:NAME_LIMIT].strip()
+
+
+def same_name(first: str, second: str) -> bool:
+    return first.casefold() == second.casefold()
 
 
 async def create_community(
@@ -36,7 +49,7 @@ async def create_community(
     """A new community; its `owner` (if any) is its first recorded admin. A group's community may have none:
     the group's Telegram admins run it."""
     community = Community(
-        name=clean_name(name), description="", invite_code=new_invite_code(),
+        name=clean_name(name) or "Community", description="", invite_code=new_invite_code(),
         tags=list(DEFAULT_TAGS), help_topics=default_catalogue(), owner_id=owner.id if owner else None,
         chat_id=chat_id, timezone=timezone,
     )
@@ -130,16 +143,55 @@ async def may_link(session: AsyncSession, is_group_admin: GroupAdminCheck, commu
 
 
 async def link_group(session: AsyncSession, community: Community, chat_id: int) -> bool:
-    """Link `community` to a group. A community the group already had is replaced only while empty."""
+    """Link `community` to a group. A community the group already had is replaced only while empty; its Join
+    message then becomes this community's (the handler edits it), so the group never keeps a button whose
+    invite code no longer exists."""
     current = await by_chat(session, chat_id)
+    join_message_id = community.join_message_id if community.chat_id == chat_id else None
     if current is not None and current.id != community.id:
         if await member_count(session, current):
             return False
+        join_message_id = current.join_message_id
         await session.delete(current)
         await session.flush()
-    community.chat_id = chat_id
+    community.chat_id, community.join_message_id = chat_id, join_message_id
     await session.commit()
     return True
+
+
+async def remember_join_message(session: AsyncSession, community: Community, message_id: int | None) -> None:
+    """The group's Join message is now `message_id` (None: there is none, e.g. the bot left the group)."""
+    community.join_message_id = message_id
+    await session.commit()
+
+
+async def forget_group_messages(session: AsyncSession, chat_id: int) -> None:
+    """The bot left the group: its Join message there can no longer be edited."""
+    community = await by_chat(session, chat_id)
+    if community is not None and community.join_message_id is not None:
+        await remember_join_message(session, community, None)
+
+
+async def owned_names(session: AsyncSession, user: User) -> list[tuple[int, str]]:
+    """(id, name) of the communities this person is a recorded admin of."""
+    rows = await session.execute(
+        select(Community.id, Community.name).join(CommunityAdmin, CommunityAdmin.community_id == Community.id)
+        .where(CommunityAdmin.user_id == user.id).order_by(Community.id)
+    )
+    return [(community_id, name) for community_id, name in rows]
+
+
+async def name_taken(session: AsyncSession, user: User, name: str, *, besides: int | None = None) -> bool:
+    """Whether one of the communities this person runs (other than `besides`) already has this name, in any
+    letter case: creating or renaming is still allowed, but the person is warned."""
+    return any(same_name(other, name) for community_id, other in await owned_names(session, user)
+               if community_id != besides)
+
+
+async def rename(session: AsyncSession, community: Community, name: str) -> None:
+    """The caller checked rights and cleaned the name (clean_name, not empty)."""
+    community.name = name
+    await session.commit()
 
 
 async def tag_options(session: AsyncSession, user: User, community: Community | None) -> list[str]:
@@ -158,10 +210,11 @@ async def tag_options(session: AsyncSession, user: User, community: Community | 
 
 
 async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
-    """A group became a supergroup and got a new id."""
+    """A group became a supergroup and got a new id (and its messages new ids: the Join message is forgotten
+    rather than an unrelated message edited)."""
     community = await by_chat(session, old_chat_id)
     if community is not None:
-        community.chat_id = new_chat_id
+        community.chat_id, community.join_message_id = new_chat_id, None
         await session.commit()
 
 
