@@ -13,7 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, ErrorEvent
+from aiogram.types import ErrorEvent
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -38,19 +38,13 @@ from bot.handlers import (
 )
 from bot.instrumentation import UpdateMetricsMiddleware
 from bot.middlewares import CleanTextMiddleware, DbSessionMiddleware, UserMiddleware
-from bot.presentation.texts import LANGUAGES, Texts
+from bot.presentation.command_menus import ADMIN_COMMANDS, MEMBER_COMMANDS
+from bot.presentation.texts import Texts
 from bot.telegram_retry import ReleaseConnectionMiddleware, RetryAfterMiddleware
 
 log = logging.getLogger(__name__)
 
-MEMBER_COMMANDS = (
-    "start", "profile", "communities", "network", "sessions", "pause", "resume", "leave", "mydata", "delete",
-    "language", "help",
-)
-ADMIN_COMMANDS = (
-    "newcommunity", "invite", "members", "schedule", "matchnow", "checkin", "session", "formgroups", "preview",
-    "stats", "export", "admins",
-)
+__all__ = ["ADMIN_COMMANDS", "MEMBER_COMMANDS", "create_bot", "create_dispatcher", "on_error"]
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -90,7 +84,7 @@ def create_dispatcher(
     dispatcher.include_routers(
         admin_announce.setup(),
         meetups.setup(), schedule.setup(),
-        admin_members.setup(), admin_team.setup(), questionnaire.setup(), start.setup(),
+        admin_members.setup(), admin_team.setup(), start.setup_help(), questionnaire.setup(), start.setup(),
         membership.setup(), rounds.setup(), admin.setup(), admin_rounds.setup(), admin_preview.setup(),
         admin_stats.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
     )
@@ -116,13 +110,3 @@ async def on_error(event: ErrorEvent, texts: Texts | None = None) -> bool:
         except Exception:  # the error path must not raise again
             log.warning("could not report the error to chat %s", person)
     return True
-
-
-async def register_commands(bot: Bot) -> None:
-    for language in LANGUAGES:
-        texts = Texts(language)
-        commands = [BotCommand(command=name, description=texts(f"command.{name}"))
-                    for name in (*MEMBER_COMMANDS, *ADMIN_COMMANDS)]
-        await bot.set_my_commands(
-            commands, scope=BotCommandScopeAllPrivateChats(), language_code=None if language == "en" else language
-        )

@@ -16,7 +16,8 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.types import User
 from aiohttp import web
 
-from bot.app import create_bot, create_dispatcher, register_commands
+from bot.app import create_bot, create_dispatcher
+from bot.command_menus import MenuSync
 from bot.config import Settings
 from bot.db.availability import first_line, safe_url
 from bot.db.engine import create_engine, create_sessionmaker
@@ -77,8 +78,10 @@ class Runtime:
         self.dispatcher = create_dispatcher(settings, sessionmaker, isolation, storage, worker=self.worker,
                                             scheduler=self.scheduler)
         self.scrape = Scrape(sessionmaker, self.worker.stats)
+        self.menus = MenuSync(self.bot, sessionmaker)
         self.web_runner: web.AppRunner | None = None
         self.worker_task: asyncio.Task[None] | None = None
+        self.menus_task: asyncio.Task[None] | None = None
 
     @property
     def webhook(self) -> bool:
@@ -101,7 +104,8 @@ class Runtime:
         except TelegramUnauthorizedError:
             raise StartupError("Telegram rejected BOT_TOKEN: check the token @BotFather gave you") from None
         log.info("starting @%s in %s mode", me.username, "webhook" if self.webhook else "polling")
-        await register_commands(self.bot)
+        # Command menus in the background: a slow or rate-limiting Telegram must not hold start-up.
+        self.menus_task = asyncio.create_task(self.menus.run(), name="command-menus")
         self.worker_task = asyncio.create_task(self.worker.run(), name="delivery")
         self.scheduler.start(await self.jobs.communities())
         await self.jobs.catch_up()
@@ -134,10 +138,11 @@ class Runtime:
         self.scheduler.shutdown()
         if self.web_runner is not None:
             await self.web_runner.cleanup()  # waits for webhook requests in flight
-        if self.worker_task is not None:
-            self.worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.worker_task
+        for task in (self.menus_task, self.worker_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.health.close()
         await self.dispatcher.fsm.storage.close()
         await self.dispatcher.fsm.events_isolation.close()

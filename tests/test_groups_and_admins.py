@@ -16,7 +16,8 @@ GROUP = -100123
 
 
 def join_url(tg: FakeTelegram) -> str:
-    message = tg.last_message(GROUP)
+    """The URL of the group's newest Join message (posted, or edited to name the linked community)."""
+    message = tg.last_keyboard_message(GROUP)
     assert message is not None
     (_, url), = message.buttons
     assert url is not None and url.startswith("https://t.me/coffee_test_bot?start=")
@@ -86,6 +87,7 @@ async def test_linking_an_existing_community_needs_its_admin(
     tg.set_chat_admins(GROUP, [1], creator=1)
     await olga.feed(olga.updates.group_message(olga.user, GROUP, "Founders chat", f"/start@coffee_test_bot {code}"))
     assert join_url(tg).endswith(code)
+    assert len([m for m in tg.messages(GROUP) if m.buttons]) == 1  # the one Join message, edited each time
     async with sessionmaker() as session:
         names = list(await session.scalars(select(Community.name).order_by(Community.id)))
         linked = await session.scalar(select(Community.name).where(Community.chat_id == GROUP))

@@ -11,10 +11,10 @@ from string import Formatter
 
 import pytest
 
-from bot.app import ADMIN_COMMANDS, MEMBER_COMMANDS
 from bot.db.models import MeetingFormat, MembershipStatus
 from bot.domain.membership import PAUSE_CHOICES
 from bot.domain.profile import Step
+from bot.presentation.command_menus import ADMIN_COMMANDS, GROUP_COMMANDS, MEMBER_COMMANDS
 from bot.presentation.texts import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
@@ -43,6 +43,7 @@ SAME_IN_ALL_LANGUAGES = {
     "meetup.chosen",
     "moment",
     "admin.invite_line",
+    "start.run_line",
     "delivery.line",
     "tag.hr",
     "tag.it",
@@ -210,7 +211,7 @@ def test_unknown_language_falls_back_to_english() -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_command_descriptions(language: str) -> None:
-    for name in (*MEMBER_COMMANDS, *ADMIN_COMMANDS):
+    for name in (*MEMBER_COMMANDS, *ADMIN_COMMANDS, *GROUP_COMMANDS, "group_help"):
         description = CATALOGS[language][f"command.{name}"]
         assert 1 <= len(description) <= 256, name  # Bot API BotCommand limit
         assert not TAG.search(description) and "&" not in description, name  # sent as plain text
@@ -245,7 +246,7 @@ DYNAMIC_KEYS: dict[str, list[str]] = {
     "format.{}_in": [fmt for fmt in FORMATS if fmt != MeetingFormat.ONLINE],  # online has no city
     "q.format.{}": FORMATS,  # keyboards.meeting_format
     "pause.days_{}": [str(length.days) for length in PAUSE_CHOICES],  # keyboards.pause_lengths
-    "command.{}": [*MEMBER_COMMANDS, *ADMIN_COMMANDS],  # app.register_commands
+    "command.{}": [*MEMBER_COMMANDS, *ADMIN_COMMANDS, *GROUP_COMMANDS],  # presentation.command_menus
     # "tag.{}" is looked up with texts.has() and falls back to the raw tag: see test_default_tags.
 }
 

@@ -94,6 +94,9 @@ class User(Base):
     profile_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The command menu set for this person's private chat (None: only the default member menu); see
+    # bot.command_menus. Recorded so start-up re-sends only the menus that changed.
+    command_menu: Mapped[str | None] = mapped_column(String(40))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
@@ -124,6 +127,9 @@ class Community(Base):
     round_group_size: Mapped[int] = mapped_column(Integer, default=2, server_default="2")  # 2 = pairs; 3–8 groups
     # Help topics members pick from: [{"id", "en", "ru"}, …] (the id is the topic; labels are how it reads).
     help_topics: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # The linked group's Join message (the bot's own message in chat_id): edited, not posted again, when
+    # the group is re-pointed to another community or the community is renamed.
+    join_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="community")
 

@@ -221,3 +221,9 @@ class AdminsCb(CallbackData, prefix="ad"):
     action: str = ""
     user_id: DbInt = 0
     confirmed: bool = False
+
+
+class RenameCb(CallbackData, prefix="rn"):
+    """/rename with several communities: which one gets the name the admin typed (kept in their chat state)."""
+
+    community_id: DbInt

@@ -491,3 +491,13 @@ def admin_remove_confirm(texts: Texts, community_id: int, user_id: int) -> Inlin
     return grid([(texts.label("admins.yes_remove"),
                   AdminsCb(community_id=community_id, action="remove", user_id=user_id, confirmed=True)),
                  (texts.label("members.cancel"), AdminsCb(community_id=community_id))], 2)
+
+
+def join_as_member(texts: Texts, community_id: int) -> InlineKeyboardMarkup:
+    """Under /newcommunity's answer: the creator may take part in their own community's rounds too."""
+    return grid([(texts.label("admin.join_as_member"), JoinCb(action="member", community_id=community_id))])
+
+
+def continue_profile(texts: Texts) -> InlineKeyboardMarkup:
+    """Under /start when the person's profile is not finished."""
+    return grid([(texts.label("start.continue_profile"), JoinCb(action="resume", community_id=0))])

@@ -15,3 +15,8 @@ async def join_link(bot: Bot, invite_code: str) -> str:
 
 async def add_to_group_link(bot: Bot, invite_code: str) -> str:
     return f"https://t.me/{await bot_username(bot)}?startgroup={invite_code}"
+
+
+async def private_chat_link(bot: Bot) -> str:
+    """Opens the private chat with the bot (its /start lists the person's communities)."""
+    return f"https://t.me/{await bot_username(bot)}"

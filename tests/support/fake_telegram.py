@@ -596,6 +596,20 @@ class FakeTelegram:
     def texts(self, chat_id: int | str) -> list[str]:
         return [m.text for m in self.messages(chat_id)]
 
+    def menu(self, chat_id: int, language_code: str = "en", *, group: bool = False) -> list[str]:
+        """The command names a person whose Telegram speaks `language_code` sees in this chat's menu, found as
+        Telegram does ("Determining list of commands"): the first list set, from the chat's own scope to the
+        default, each with the language first (a group: the chat, then all group chats)."""
+        scopes: list[dict[str, Any]] = [{"type": "chat", "chat_id": chat_id},
+                                        {"type": "all_group_chats" if group else "all_private_chats"},
+                                        {"type": "default"}]
+        for scope in scopes:
+            for language in (language_code, ""):
+                commands = self.commands.get(json.dumps([scope, language], sort_keys=True))
+                if commands:
+                    return [str(command["command"]) for command in commands]
+        return []
+
     # ------------------------------------------------------------------------------------------------
     # updates / long polling
     # ------------------------------------------------------------------------------------------------
