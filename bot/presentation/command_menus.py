@@ -13,11 +13,11 @@ from bot.presentation.texts import DEFAULT_LANGUAGE, LANGUAGES, Texts
 
 MEMBER_COMMANDS = (
     "start", "profile", "communities", "network", "sessions", "pause", "resume", "leave", "mydata", "delete",
-    "language", "help",
+    "language", "announcements", "help",
 )
 ADMIN_COMMANDS = (
     "newcommunity", "invite", "members", "schedule", "matchnow", "checkin", "session", "formgroups", "preview",
-    "stats", "export", "admins", "rename",
+    "stats", "export", "admins", "announce", "rename",
 )
 GROUP_COMMANDS = ("join", "help")
 
