@@ -185,3 +185,21 @@ async def test_a_failing_telegram_does_not_stop_the_background_task(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert tg.menu(5) == MEMBER
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_co_admin_gets_the_menu_with_the_admin_link_and_loses_it_when_removed(
+    person: PersonFactory, tg: FakeTelegram, language: str
+) -> None:
+    olga = person(1, "Olga", username="olga", language_code=language)
+    await create_community(olga, "Berlin Founders")
+    await olga.say("/admins")
+    link = (await olga.press_key("admins.invite"))[-1].plain_text.rsplit("\n", 1)[-1]
+    boris = person(3, "Boris", username="boris", language_code=language)
+    await boris.say(f"/start {link.split('?start=')[1]}")
+    assert tg.menu(boris.id, language) == ADMIN  # at once, not at the next background pass
+    await olga.say("/admins")
+    await olga.press_key("admins.remove", name="Boris")
+    await olga.press_key("admins.yes_remove")
+    assert tg.menu(boris.id, language) == []  # his own list is gone (no default set in this test)
+    assert tg.menu(olga.id, language) == ADMIN

@@ -9,6 +9,7 @@ from aiogram.filters.command import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import command_menus
 from bot.db.base import utcnow
 from bot.db.models import Community, User
 from bot.domain.rights import GroupAdminCheck
@@ -51,7 +52,7 @@ async def admins_pressed(query: CallbackQuery, callback_data: AdminsCb, bot: Bot
         await edit_or_send(query, bot, texts("admins.invite_link", community=community.name,
                                              link=await join_link(bot, invite.code)))
     elif callback_data.action == "remove":
-        await _remove(query, bot, session, texts, community, callback_data)
+        await _remove(query, bot, session, texts, community, callback_data, group_rights)
     elif not callback_data.action:
         await edit_or_send(query, bot, *await _listing(session, texts, community))
     else:
@@ -59,7 +60,7 @@ async def admins_pressed(query: CallbackQuery, callback_data: AdminsCb, bot: Bot
 
 
 async def _remove(query: CallbackQuery, bot: Bot, session: AsyncSession, texts: Texts, community: Community,
-                  data: AdminsCb) -> None:
+                  data: AdminsCb, group_rights: GroupAdminCheck) -> None:
     people = {person.id: person for person in await admins.admins_of(session, community)}
     person = people.get(data.user_id)
     if person is None:
@@ -72,17 +73,19 @@ async def _remove(query: CallbackQuery, bot: Bot, session: AsyncSession, texts: 
     elif await admins.remove(session, community, person.id) is admins.Removed.DONE:
         text, markup = await _listing(session, texts, community)
         await edit_or_send(query, bot, Html(f"{texts('admins.removed', name=name_of(person))}\n\n{text}"), markup)
+        await command_menus.refresh(bot, session, group_rights, person)  # their admin commands go, if nothing else
     else:
         await stale_button(query, texts)
 
 
-async def open_admin_link(message: Message, command: CommandObject, session: AsyncSession, user: User,
-                          texts: Texts) -> None:
+async def open_admin_link(message: Message, command: CommandObject, bot: Bot, session: AsyncSession, user: User,
+                          texts: Texts, group_rights: GroupAdminCheck) -> None:
     accepted = await admins.accept(session, user, command.args or "", utcnow())
     if accepted.community is None:
         await message.answer(texts("start.bad_code"))
     else:
         await message.answer(texts(ANSWERS[accepted.outcome], community=accepted.community.name))
+        await command_menus.refresh(bot, session, group_rights, user)  # the admin commands appear in their menu
 
 
 def setup() -> Router:
