@@ -4,27 +4,52 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.db.models import Community, Frequency
+from bot.db.models import Community
+from bot.domain.schedule import Schedule
 
 log = logging.getLogger(__name__)
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 RoundRunner = Callable[[int], Awaitable[object]]
 Housekeeping = Callable[[], Awaitable[object]]
 
 
-def round_trigger(community: Community) -> CronTrigger:
-    """Fires on every scheduled weekday; the round service skips weeks that are not due (idempotent)."""
-    return CronTrigger(
-        day_of_week=WEEKDAYS[community.schedule_weekday], hour=community.schedule_hour,
-        minute=community.schedule_minute, day="1-7" if community.frequency is Frequency.MONTHLY else None,
-        timezone=community.timezone,
-    )
+class RoundTrigger(BaseTrigger):  # type: ignore[misc]  # apscheduler 3 has no type hints
+    """Fires at the community's scheduled moments (`Schedule.next`), compared in UTC.
+
+    Not a CronTrigger: APScheduler 3.11's cron trigger, asked for the fire time after the second occurrence of a
+    time the autumn clock change repeats (02:30 in Berlin on the last Sunday of October), returns that same
+    moment again, and the scheduler's loop over missed run times never ends — the whole bot would hang. Here the
+    next moment is always strictly later in UTC: a repeated local time fires once (its first occurrence) and a
+    skipped one (02:30 on the spring night) fires at the same instant read with the winter offset (03:30)."""
+
+    def __init__(self, schedule: Schedule) -> None:
+        self.schedule = schedule
+
+    @property
+    def timezone(self) -> str:
+        return self.schedule.timezone
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        after = now - timedelta(microseconds=1) if previous_fire_time is None else previous_fire_time
+        return self.schedule.next(after.astimezone(UTC))
+
+    def __str__(self) -> str:
+        s = self.schedule
+        return f"round[{s.frequency.value} weekday={s.weekday} {s.hour:02d}:{s.minute:02d} {s.timezone}]"
+
+    def __repr__(self) -> str:
+        return f"<RoundTrigger {self}>"
+
+
+def round_trigger(community: Community) -> RoundTrigger:
+    """Fires at each scheduled moment; the round service makes one round per period however often it runs."""
+    return RoundTrigger(Schedule.of(community))
 
 
 class RoundScheduler:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import create_dispatcher
@@ -12,7 +11,7 @@ from bot.config import Settings
 from bot.db.models import Community, Frequency
 from bot.domain.schedule import Schedule
 from bot.jobs import Jobs
-from bot.scheduler import RoundScheduler
+from bot.scheduler import RoundScheduler, RoundTrigger
 from tests.support.driver import Person, plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
@@ -67,8 +66,7 @@ async def test_jobs_are_rebuilt_from_the_database_and_follow_schedule_changes(
             assert (community.schedule_weekday, community.schedule_hour, community.frequency,
                     community.reminder_days) == (3, 18, Frequency.BIWEEKLY, 2)
         trigger = scheduler.scheduler.get_job(f"round:{seeded.id}").trigger
-        assert isinstance(trigger, CronTrigger)
-        fields = {field.name: str(field) for field in trigger.fields}
-        assert (fields["day_of_week"], fields["hour"], fields["minute"]) == ("thu", "18", "0")
+        assert isinstance(trigger, RoundTrigger)
+        assert trigger.schedule == Schedule(3, 18, 0, "UTC", Frequency.BIWEEKLY)
     finally:
         scheduler.shutdown()

@@ -67,12 +67,13 @@ class Schedule:
     def at(self, day: date) -> datetime:
         """The moment of `day`'s round. On the night clocks go forward a time that does not exist (02:30 in
         Berlin on the last Sunday of March) is read with the offset before the change (03:30 summer time), and
-        on the night they go back a time that happens twice is its first occurrence; APScheduler's cron trigger
-        fires at the same moments (twice on that autumn night, but both fires name one period)."""
+        on the night they go back a time that happens twice is its first occurrence (the scheduler's
+        RoundTrigger fires at exactly these moments)."""
         return datetime.combine(day, time(self.hour, self.minute), tzinfo=ZoneInfo(self.timezone))
 
     def latest(self, now: datetime) -> datetime:
         """The most recent scheduled moment at or before `now`."""
+        now = now.astimezone(UTC)  # compared as instants (two times in one zone compare by wall clock)
         today = now.astimezone(ZoneInfo(self.timezone)).date()
         for back in range(SEARCH_DAYS):
             day = today - timedelta(days=back)
@@ -81,6 +82,8 @@ class Schedule:
         raise AssertionError("every schedule fires at least once in 70 days")
 
     def next(self, now: datetime) -> datetime:
+        """The first scheduled moment strictly after `now`."""
+        now = now.astimezone(UTC)  # compared as instants (two times in one zone compare by wall clock)
         today = now.astimezone(ZoneInfo(self.timezone)).date()
         for ahead in range(SEARCH_DAYS):
             day = today + timedelta(days=ahead)
