@@ -1,7 +1,7 @@
 """Announcements (a draft until confirmed, then queued once) and muting them per membership.
 
 Revision ID: d4985582aa31
-Revises: 537b73f3164a
+Revises: 54ca0f811ba2
 Create Date: 2026-12-02 22:15:30.644407
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 import bot.db.base
 
 revision: str = "d4985582aa31"
-down_revision: str | None = "537b73f3164a"
+down_revision: str | None = "54ca0f811ba2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
