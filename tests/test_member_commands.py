@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
 from bot.db.models import Community, FsmRecord, Membership, MembershipStatus, User
+from bot.presentation import moments
+from bot.presentation.texts import Texts
 from tests.conftest import PersonFactory
 from tests.support.catalogue import ru
 from tests.support.driver import Person, plain
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram, html_to_plain
 from tests.support.journeys import create_community, fill_questionnaire
 
 
@@ -47,7 +49,9 @@ async def test_pause_for_a_week_then_resume(alice: Person, sessionmaker: async_s
         assert membership is not None and membership.status is MembershipStatus.PAUSED
         assert membership.paused_until is not None
         assert timedelta(days=6, hours=23) < membership.paused_until - utcnow() <= timedelta(days=7)
-        assert paused["date"] == membership.paused_until.strftime("%Y-%m-%d")
+        alice_row = await session.scalar(select(User).where(User.telegram_id == 2))
+        shown = moments.for_reader(Texts(alice.language), membership.paused_until, alice_row, "UTC")
+        assert paused["date"] == html_to_plain(shown)  # in Alice's own zone, named
     replies = await alice.say("/pause")
     assert alice.tr("pause.nothing") in plain(replies)
     replies = await alice.say("/resume")

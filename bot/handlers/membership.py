@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Membership, MembershipStatus, User
 from bot.domain.membership import PAUSE_CHOICES, PauseLength
 from bot.handlers.replies import edit_or_send, stale_button
-from bot.presentation import keyboards
+from bot.presentation import keyboards, moments
 from bot.presentation.callbacks import ALL_COMMUNITIES, DeleteCb, DismissCb, LanguageCb, LeaveCb, PauseCb, ResumeCb
 from bot.presentation.render import membership_line
 from bot.presentation.texts import Texts
@@ -35,7 +35,7 @@ async def list_communities(message: Message, session: AsyncSession, user: User, 
     if not joined:
         await message.answer(f"{texts('start.no_communities')}\n\n{texts('start.how_to')}")
         return
-    lines = "\n".join(membership_line(texts, m) for m in joined)
+    lines = "\n".join(membership_line(texts, m, user) for m in joined)
     note = "" if user.has_confirmed_profile else "\n\n" + texts("communities.profile_missing")
     await message.answer(f"{texts('start.your_communities')}\n{lines}{note}")
 
@@ -64,7 +64,8 @@ async def pause_choice(query: CallbackQuery, callback_data: PauseCb, bot: Bot, s
         await stale_button(query, texts)
         return
     until = paused[0].paused_until
-    text = (texts("pause.done_until", communities=names(paused), date=until.strftime("%Y-%m-%d"))
+    when = None if until is None else moments.for_reader(texts, until, user, paused[0].community)
+    text = (texts("pause.done_until", communities=names(paused), date=when)
             if until else texts("pause.done", communities=names(paused)))
     await edit_or_send(query, bot, text)
 

@@ -10,6 +10,7 @@ from bot.db.models import Membership, MembershipStatus, User
 from bot.domain.draft import ProfileDraft
 from bot.domain.profile import Step, draft_from, offset_name
 from bot.domain.topics import MEETING_LANGUAGES, topic_label
+from bot.presentation import moments
 from bot.presentation.texts import Html, Texts, escape, pack
 from matching import Reasons
 
@@ -91,11 +92,12 @@ def step_label(texts: Texts, step: Step) -> Html:
     return texts(f"field.{step.value}")
 
 
-def membership_line(texts: Texts, membership: Membership) -> Html:
+def membership_line(texts: Texts, membership: Membership, reader: User | None = None) -> Html:
+    """A community in the reader's list; a pause's end in the reader's zone (else the community's), named."""
     name = membership.community.name
     if membership.status is MembershipStatus.PAUSED and membership.paused_until:
         return texts("communities.paused_until", name=name,
-                     date=membership.paused_until.strftime("%Y-%m-%d"))
+                     date=moments.for_reader(texts, membership.paused_until, reader, membership.community))
     return texts(f"communities.{membership.status.value}", name=name)
 
 
