@@ -126,7 +126,8 @@ async def real_rounds(sessionmaker: async_sessionmaker[AsyncSession], community_
                 for column, value in checkin(rng, moment).items():
                     setattr(seat, column, value)
             await session.commit()
-        print(f"round {number + 1}: {summary.pairs} pairs, {summary.trios} trios, {summary.left_out} left out")
+        shape = summary.shape
+        print(f"round {number + 1}: {shape.pairs} pairs, {shape.trios} trios, {shape.left_out} left out")
 
 
 def checkin(rng: random.Random, moment: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.db.models import Community, Meetup, MeetupGroup, User
+from bot.domain.rounds import RoundShape
 from bot.outbox import outbox_values
 from bot.presentation import announcements as announcement_views
 from bot.presentation import keyboards, meetup_views, moments, render
@@ -25,6 +26,7 @@ INTRO_CONTINUED = "intro_more"
 DELIVERY_REPORT = "delivery_report"
 ANNOUNCEMENT = "announcement"
 BLOCKED = "blocked"  # the outbox's error for a 403 (only announcements report it: see delivery_reports)
+ROUND_SUMMARY = "round_summary"
 
 
 def _to(person: User, kind: str, text: str, community_id: int | None = None, **extra: Any) -> Row:
@@ -55,8 +57,13 @@ def reminder(person: User, partners: list[User], match_id: int, check_in_at: dat
     return _to(person, "reminder", render.reminder(texts, partners, when), match_id=match_id)
 
 
-def checkin(person: User, partners: list[User], match_id: int) -> Row:
+def checkin(person: User, partners: list[User], match_id: int, in_group: bool = False) -> Row:
+    """"Did you meet …?" about the pair's partner; in a trio or group about each partner in turn, starting
+    with the first (the answers edit the message on to the next one)."""
     texts = Texts(person.language)
+    if in_group:
+        return _to(person, "checkin", render.checkin_step(texts, partners, {}), match_id=match_id,
+                   reply_markup=keyboards.checkin_about(texts, match_id, partners[0]))
     return _to(person, "checkin", texts("checkin.question", names=render.names(partners)), match_id=match_id,
                reply_markup=keyboards.checkin(texts, match_id, partners))
 
@@ -144,6 +151,12 @@ def group_place(person: User, meetup: Meetup, group: MeetupGroup, place: str) ->
     texts = Texts(person.language)
     return _to(person, "group_place",
                texts("meetup.place_update", title=meetup.title, number=group.number, place=place), meetup.community_id)
+
+
+def round_summary(admin: User, community: Community, shape: RoundShape) -> Row:
+    """What a scheduled round did, for one of the community's admins."""
+    text = render.round_summary(Texts(admin.language), community.name, shape, scheduled=True)
+    return _to(admin, ROUND_SUMMARY, text, community.id)
 
 
 Undelivered = tuple[User | None, str, str]

@@ -15,6 +15,7 @@ from bot.domain.schedule import Schedule, period_key
 from bot.presentation.callbacks import PreviewCb
 from bot.services import rounds
 from tests.conftest import PersonFactory
+from tests.support import summaries
 from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 from tests.support.fake_telegram import FakeTelegram
 
@@ -41,8 +42,8 @@ async def test_preview_shows_the_round_the_engine_would_make_and_records_nothing
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
     shown = await admin.say("/preview")
     text = "\n".join(message.plain_text for message in shown)
-    assert admin.like("dryrun.header", community="Founders", eligible=7, matches=3, people=7,
-                      left_out=0).search(text)
+    assert admin.like("dryrun.header", community="Founders", eligible=7,
+                      matches=summaries.pairs(admin.catalogue, 2, trios=1), left_out=0).search(text)
     assert admin.tr("dryrun.why.online") in text
     previewed = sorted(sorted(line.split(" + ")) for line in MATCH_LINE.findall(text))
     assert len(previewed) == 3 and sum(len(people) for people in previewed) == 7
@@ -89,6 +90,8 @@ async def test_small_group_rounds_and_an_empty_community(
     assert picker[-1].button_texts == ["Alpha", "Beta"]
     text = "\n".join(message.plain_text for message in await admin.press("Alpha"))
     assert len(MATCH_LINE.findall(text)) == 2
+    assert admin.like("dryrun.header", community="Alpha", eligible=9, matches=summaries.groups(admin.catalogue, [5, 4]),
+                      left_out=0).search(text)  # 9 ÷ 4 rounds to 2 groups
     assert (await admin.press_data(PreviewCb(community_id=empty.id).pack()))[-1].plain_text == admin.tr(
         "dryrun.empty", community="Beta")
 

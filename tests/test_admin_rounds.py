@@ -15,6 +15,7 @@ from bot.presentation.callbacks import MatchNowCb
 from bot.presentation.texts import Texts
 from bot.services import rounds
 from tests.conftest import PersonFactory
+from tests.support import summaries
 from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
 
 en = Texts("en")
@@ -51,9 +52,10 @@ async def test_a_match_now_confirmation_pressed_twice_makes_one_round(
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
     shown = minute_stamp(utcnow() - timedelta(minutes=3))  # confirmed minutes after it was shown
     data = MatchNowCb(community_id=seeded.id, confirmed=True, stamp=shown).pack()
-    first = (await admin.press_data(data))[-1].text  # read now: the second press edits the same message
+    first = (await admin.press_data(data))[-1].plain_text  # read now: the second press edits the same message
     second = await admin.press_data(data)
-    assert first == en("matchnow.done", community="Founders", pairs=2, trios=0, groups=0, left_out=0, introduced=4)
+    assert first == summaries.done(admin.catalogue, "Founders", summaries.pairs(admin.catalogue, 2), left_out=0,
+                                   introduced=4)
     assert second[-1].text == en("matchnow.already")
     async with sessionmaker() as session:
         periods = list(await session.scalars(select(Round.period)))

@@ -11,7 +11,7 @@ from aiogram import Bot
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Match, Meetup, OutboxMessage, User
+from bot.db.models import CheckinAnswer, Match, MatchMember, Meetup, OutboxMessage, Outcome, User
 from bot.services import meetups
 from tests.conftest import PersonFactory
 from tests.support.driver import Person, plain
@@ -53,11 +53,20 @@ async def test_queued_intros_and_reasons_forget_the_person(
         person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     anna, matches = await erasable_round(person, sessionmaker)
     assert any(SECRET in text for text in await stored_texts(sessionmaker))
+    async with sessionmaker() as session:  # check-in answers by her and about her
+        seats = (await session.execute(select(MatchMember.match_id, MatchMember.user_id))).tuples().all()
+        session.add_all(CheckinAnswer(match_id=match, user_id=reader, partner_id=partner, outcome=Outcome.MET)
+                        for match, reader in seats for other_match, partner in seats
+                        if match == other_match and reader != partner)
+        await session.commit()
     await erase(anna)
     assert not [text for text in await stored_texts(sessionmaker) if SECRET in text]
     async with sessionmaker() as session:
         erased = await session.scalar(select(User).where(User.deleted_at.is_not(None)))
         assert erased is not None and (erased.languages, erased.offer_topics, erased.need_topics) == (None, None, None)
+        assert await session.scalar(select(func.count()).select_from(CheckinAnswer).where(
+            (CheckinAnswer.user_id == erased.id) | (CheckinAnswer.partner_id == erased.id))) == 0
+        assert await session.scalar(select(func.count()).select_from(CheckinAnswer)) == 2  # the other pair's
     partner_id = next(ids for ids in matches.values() if FIRST_MEMBER in ids)[1]
     await deliver(bot, sessionmaker)
     partner = person(partner_id, "Partner")

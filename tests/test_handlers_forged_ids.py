@@ -21,6 +21,8 @@ FORGED = 2**63
     (f"sr:{FORGED}:5", "button.stale"),
     (f"sk:{FORGED}:0", "button.stale"),
     (f"j:asis:{FORGED}", "button.stale"),
+    (f"cp:{FORGED}:1:met", "button.stale"),
+    ("cp:1:1:met", "button.stale"),  # a check-in answer about a partner, in a match the presser is not in
     (f"sw:community:{FORGED}", "admin.not_admin"),
     ("sw:community:²", "admin.not_admin"),  # a digit to str.isdigit, not to int()
 ])

@@ -45,6 +45,8 @@ SAME_IN_ALL_LANGUAGES = {
     "admin.invite_line",
     "start.run_line",
     "delivery.line",
+    "round.pairs",
+    "round.trios",
     "tag.hr",
     "tag.it",
 }

@@ -35,6 +35,7 @@ from bot.presentation.texts import MESSAGE_LIMIT, Html, catalog, telegram_length
 from bot.services import checkins, delivery_reports
 from bot.services.communities import DEFAULT_TAGS, new_invite_code
 from tests.conftest import PersonFactory
+from tests.support import summaries
 from tests.support.catalogue import Catalogue, en, ru
 from tests.support.driver import plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
@@ -190,13 +191,15 @@ async def test_a_trio_member_is_told_only_the_interests_they_share_with_each_par
         assert sorted(claimed) == sorted(expected)  # and nothing they did not pick
 
 
-@pytest.mark.parametrize(("members", "key"), [(0, "matchnow.empty"), (1, "matchnow.nobody_matched")])
+@pytest.mark.parametrize("members", [0, 1])
 async def test_a_round_that_matches_nobody_says_what_happened(
-    person: PersonFactory, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], members: int, key: str,
+    person: PersonFactory, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], members: int,
 ) -> None:
     await community_with_members(sessionmaker, members)
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
-    assert admin.tr(key, community="Founders", left_out=members) in await run_round(person, bot, sessionmaker)
+    said = summaries.nobody_matched(admin.catalogue, "Founders", members) if members else \
+        summaries.empty(admin.catalogue, "Founders")
+    assert said in await run_round(person, bot, sessionmaker)
 
 
 # --- a message Telegram refuses for good is reported to the admins ----------------------------------------
@@ -219,8 +222,7 @@ async def test_a_refused_intro_is_reported_to_the_admins_once(
     tg.block(blocked)
     summary = await run_round(person, bot, sessionmaker, admin_language)
     catalogue = CATALOGUES[admin_language]
-    assert catalogue.text("matchnow.done", community="Founders", pairs=2, trios=0, groups=0, left_out=0,
-                          introduced=4) in summary
+    assert summaries.done(catalogue, "Founders", summaries.pairs(catalogue, 2), left_out=0, introduced=4) in summary
     await Jobs(sessionmaker).housekeeping()
     await deliver(bot, sessionmaker)
     reports = [m for m in tg.messages(ADMIN_TELEGRAM_ID)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
-from bot.db.models import Block, Match, MatchMember, Outcome, Round, User
+from bot.db.models import Block, CheckinAnswer, Match, MatchMember, Outcome, Round, User
 from bot.services.checkins import network
 from tests.support.factories import community_with_members
 
@@ -37,6 +37,8 @@ async def test_network_is_true_for_the_reader(sessionmaker: async_sessionmaker[A
             session.add(match)
             await session.flush()
             session.add_all(MatchMember(match_id=match.id, user_id=p.id, outcome=outcomes.get(p.id)) for p in people)
+            session.add_all(CheckinAnswer(match_id=match.id, user_id=me.id, partner_id=p.id, outcome=outcomes[me.id])
+                            for p in people if p is not me and me.id in outcomes)  # a pair's answer: about them
         session.add_all([Block(user_id=me.id, blocked_user_id=blocked.id),
                          Block(user_id=blocker.id, blocked_user_id=me.id)])
         erased.telegram_id, erased.deleted_at = None, now

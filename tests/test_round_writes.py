@@ -30,7 +30,7 @@ async def _writes_of_a_round(engine: AsyncEngine, sessionmaker: async_sessionmak
             summary = await rounds.create_round(session, community, "week-1", utcnow())
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
-    assert summary is not None and summary.pairs + summary.trios > 0
+    assert summary is not None and summary.shape.introduced > 0
     return len(writes)
 
 

@@ -13,8 +13,10 @@ from sqlalchemy.orm import selectinload
 
 from bot.db.base import utcnow
 from bot.db.models import Block, Community, MatchMember, Membership, MembershipStatus, Outcome, Round, User
+from bot.presentation.texts import Html
 from bot.services import checkins, rounds
 from tests.conftest import PersonFactory
+from tests.support import summaries
 from tests.support.catalogue import en
 from tests.support.driver import Person, plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, FIRST_MEMBER, community_with_members
@@ -35,9 +37,8 @@ async def match_now(admin: Person) -> str:
     return plain(await admin.press_key("matchnow.yes"))
 
 
-def round_summary(admin: Person, pairs: int, trios: int, groups: int, left_out: int, introduced: int) -> str:
-    return admin.tr("matchnow.done", community="Founders", pairs=pairs, trios=trios, groups=groups, left_out=left_out,
-                    introduced=introduced)
+def round_summary(admin: Person, matches: Html, left_out: int, introduced: int) -> str:
+    return summaries.done(admin.catalogue, "Founders", matches, left_out=left_out, introduced=introduced)
 
 
 async def test_eleven_members_one_round_one_intro_each(
@@ -45,7 +46,8 @@ async def test_eleven_members_one_round_one_intro_each(
 ) -> None:
     seeded = await community_with_members(sessionmaker, 11)
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
-    assert round_summary(admin, pairs=4, trios=1, groups=0, left_out=0, introduced=11) in await match_now(admin)
+    matches = summaries.pairs(admin.catalogue, 4, trios=1)
+    assert round_summary(admin, matches, left_out=0, introduced=11) in await match_now(admin)
     assert await deliver(bot, sessionmaker) == 11
     partners_seen: dict[int, set[str]] = {}
     for chat in seeded.member_telegram_ids:
@@ -234,7 +236,9 @@ async def test_small_group_rounds(
     schedule = admin.like("schedule.current", community="Founders", frequency=admin.catalogue.html("frequency.weekly"),
                           shape=admin.label("schedule.groups_of", size=4))
     assert schedule.search(plain(await admin.press_key("schedule.groups_of", size=4)))
-    assert round_summary(admin, pairs=0, trios=0, groups=2, left_out=0, introduced=10) in await match_now(admin)
+    summary = await match_now(admin)
+    assert round_summary(admin, summaries.groups(admin.catalogue, [5, 5]), left_out=0, introduced=10) in summary
+    assert admin.tr("round.size_rule", size=4) in summary  # asked for 4: the rule says why they are 5
     await deliver(bot, sessionmaker)
     for chat in seeded.member_telegram_ids:
         received = intros(tg, chat)
@@ -247,4 +251,5 @@ async def test_small_group_rounds(
     await deliver(bot, sessionmaker)
     checkin = tg.last_message(seeded.member_telegram_ids[0])
     assert checkin is not None
-    assert sum(bool(en.like("checkin.block").fullmatch(text)) for text in checkin.button_texts) == 4
+    assert en.like("checkin.about", number=1, count=4).search(checkin.plain_text)  # about each person in turn
+    assert sum(bool(en.like("checkin.block").fullmatch(text)) for text in checkin.button_texts) == 1

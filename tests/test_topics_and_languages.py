@@ -14,6 +14,7 @@ from bot.domain.draft import reasons_from_storage
 from bot.domain.topics import DEFAULT_TOPICS, MAX_TOPICS, MEETING_LANGUAGES
 from bot.services.rounds import engine_member
 from tests.conftest import PersonFactory
+from tests.support import summaries
 from tests.support.driver import Person, plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, FIRST_MEMBER, community_with_members
 from tests.support.journeys import create_community, fill_questionnaire, pick_languages, pick_topics, topic_label
@@ -136,8 +137,8 @@ async def test_an_older_profile_is_matched_with_defaults_and_asked_once(
     admin = person(ADMIN_TELEGRAM_ID, "Olga")
     await admin.say("/matchnow")
     replies = await admin.press_key("matchnow.yes")
-    assert admin.tr("matchnow.done", community="Founders", pairs=2, trios=0, groups=0, left_out=0,
-                    introduced=4) in plain(replies)
+    assert summaries.done(admin.catalogue, "Founders", summaries.pairs(admin.catalogue, 2), left_out=0,
+                          introduced=4) in plain(replies)
 
     member = person(FIRST_MEMBER, "Member0", username=f"user{FIRST_MEMBER}")
     replies = await member.say("/profile")

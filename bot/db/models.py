@@ -226,6 +226,19 @@ class MatchMember(Base):
     user: Mapped[User] = relationship()
 
 
+class CheckinAnswer(Base):
+    """A check-in answer about one partner: did `user_id` meet `partner_id` in this match. A pair's reader has
+    one; a trio's or group's reader one per partner they were asked about (`MatchMember.outcome` sums them up)."""
+
+    __tablename__ = "checkin_answers"
+
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome, "outcome"))
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class RoundLeftOut(Base):
     """Members a round could not match, with the engine's reason (offered as replacement partners)."""
 

@@ -43,9 +43,7 @@ async def match_now_choice(query: CallbackQuery, callback_data: MatchNowCb, bot:
     if summary is None:
         await edit_or_send(query, bot, texts("matchnow.already"))
         return
-    await edit_or_send(query, bot, round_summary(texts, community.name, pairs=summary.pairs, trios=summary.trios,
-                                                 groups=summary.groups, left_out=summary.left_out,
-                                                 introduced=summary.introduced))
+    await edit_or_send(query, bot, round_summary(texts, community.name, summary.shape))
 
 
 async def checkin_now(message: Message, session: AsyncSession, user: User, texts: Texts,

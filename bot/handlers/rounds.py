@@ -13,10 +13,19 @@ from bot.db.base import utcnow
 from bot.db.models import CHECKIN_REASONS, NoMeetingReason, Outcome, User
 from bot.handlers.replies import edit_or_send, replace_buttons, stale_button
 from bot.presentation import keyboards, render
-from bot.presentation.callbacks import BlockCb, CantMakeItCb, CheckinCb, FollowUpCb, NoReasonCb, RateCb, ReplaceCb
-from bot.presentation.texts import Texts, pack
+from bot.presentation.callbacks import (
+    BlockCb,
+    CantMakeItCb,
+    CheckinAboutCb,
+    CheckinCb,
+    FollowUpCb,
+    NoReasonCb,
+    RateCb,
+    ReplaceCb,
+)
+from bot.presentation.texts import Html, Texts, pack
 from bot.services import checkins, replacements
-from bot.services.checkins import Seat
+from bot.services.checkins import Progress, Seat
 from bot.services.replacements import Replacement
 
 OUTCOMES = {outcome.value for outcome in Outcome}
@@ -56,6 +65,9 @@ async def answered(query: CallbackQuery, callback_data: CheckinCb, bot: Bot, ses
                                valid=callback_data.answer in OUTCOMES)
     if seat is None:
         return
+    if seat.in_group:  # a one-question check-in of a trio or group (sent before they asked about each person)
+        await _next_about(query, bot, texts, seat, await checkins.progress_of(session, seat))
+        return
     outcome = Outcome(callback_data.answer)
     if outcome is Outcome.NOT_MET:
         await edit_or_send(query, bot, texts("checkin.why_not"), keyboards.no_reasons(texts, seat.match.id))
@@ -66,6 +78,41 @@ async def answered(query: CallbackQuery, callback_data: CheckinCb, bot: Bot, ses
                            keyboards.ratings(seat.match.id))
     else:
         await edit_or_send(query, bot, texts("checkin.planned_reply"))
+
+
+async def answered_about(query: CallbackQuery, callback_data: CheckinAboutCb, bot: Bot, session: AsyncSession,
+                         user: User, texts: Texts) -> None:
+    """A trio's or group's check-in: the answer about one partner, then the next partner, or what follows once
+    everyone is answered. The presser must be in the match and the partner one the check-in asks about."""
+    seat = await seat_or_stale(query, session, user, callback_data.match_id, texts,
+                               valid=callback_data.answer in OUTCOMES)
+    if seat is None:
+        return
+    progress = await checkins.answer_about(session, seat, callback_data.partner_id, Outcome(callback_data.answer),
+                                           utcnow())
+    if progress is None:
+        await stale_button(query, texts)
+        return
+    await _next_about(query, bot, texts, seat, progress)
+
+
+async def _next_about(query: CallbackQuery, bot: Bot, texts: Texts, seat: Seat, progress: Progress) -> None:
+    """The question about the next partner; once all are answered, the answers and what a pair's answer leads
+    to: a rating of the meetings that happened, a good wish for planned ones, or what went wrong."""
+    if not progress.asked:
+        await stale_button(query, texts)
+    elif progress.waiting:
+        await edit_or_send(query, bot, render.checkin_step(texts, progress.asked, progress.answers),
+                           keyboards.checkin_about(texts, seat.match.id, progress.waiting[0]))
+    else:
+        answers = "\n".join(render.checkin_answers(texts, progress.asked, progress.answers))
+        if progress.outcome is Outcome.MET:
+            text, markup = texts("checkin.rate", names=render.names(progress.met)), keyboards.ratings(seat.match.id)
+        elif progress.outcome is Outcome.PLANNED:
+            text, markup = texts("checkin.planned_reply"), None
+        else:
+            text, markup = texts("checkin.why_not"), keyboards.no_reasons(texts, seat.match.id, group=True)
+        await edit_or_send(query, bot, Html(f"{answers}\n\n{text}"), markup)
 
 
 async def rated(query: CallbackQuery, callback_data: RateCb, bot: Bot, state: FSMContext,
@@ -97,6 +144,9 @@ async def why_not(query: CallbackQuery, callback_data: NoReasonCb, bot: Bot, ses
     seat = await seat_or_stale(query, session, user, callback_data.match_id, texts,
                                valid=callback_data.reason in NO_MEETING_REASONS)
     if seat is None:
+        return
+    if seat.in_group and seat.member.outcome is not Outcome.NOT_MET:  # asked only when they met nobody
+        await stale_button(query, texts)
         return
     await checkins.report_not_met(session, seat, NoMeetingReason(callback_data.reason), utcnow())
     await edit_or_send(query, bot, texts("checkin.sorry"))
@@ -154,6 +204,7 @@ def setup() -> Router:
     router = Router(name="rounds")
     router.message.register(network, Command("network"), F.chat.type == "private")
     router.callback_query.register(answered, CheckinCb.filter())
+    router.callback_query.register(answered_about, CheckinAboutCb.filter())
     router.callback_query.register(rated, RateCb.filter())
     router.message.register(comment, CheckinComment.waiting, F.text, ~F.text.startswith("/"))
     router.callback_query.register(why_not, NoReasonCb.filter())

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.db.models import Community, Membership, MembershipStatus, User
+from bot.domain.rounds import RoundShape
 from bot.presentation.charts import StatsView
-from bot.presentation.render import name_of, round_shape, tag_label
+from bot.presentation.render import match_sizes, name_of, round_shape, tag_label
 from bot.presentation.texts import Html, Texts, escape
 from matching import Match as EngineMatch
 from matching import PairResult, Reasons, Unmatched
@@ -106,10 +107,9 @@ def preview_left_out(texts: Texts, left: Unmatched, names: dict[int, str]) -> Ht
 def preview_pieces(texts: Texts, community: str, result: PairResult, names: dict[int, str], group_size: int,
                    seconds: float) -> list[Html]:
     """The dry run as message pieces: a header, a piece per match, then who would be left out and why."""
-    sizes = [len(match.members) for match in result.matches]
+    shape = RoundShape.of((len(match.members) for match in result.matches), group_size, len(result.unmatched))
     header = texts("dryrun.header", community=community, eligible=len(names), shape=round_shape(texts, group_size),
-                   matches=len(result.matches), people=sum(sizes), left_out=len(result.unmatched),
-                   seconds=f"{seconds:.2f}")
+                   matches=match_sizes(texts, shape), left_out=shape.left_out, seconds=f"{seconds:.2f}")
     pieces = [header, *(preview_match(texts, number, match, names)
                         for number, match in enumerate(result.matches, start=1))]
     if result.unmatched:

@@ -64,6 +64,14 @@ class CheckinCb(CallbackData, prefix="ci"):
     answer: str  # an Outcome value
 
 
+class CheckinAboutCb(CallbackData, prefix="cp"):
+    """A trio's or group's check-in: the answer about one partner (at most 34 bytes)."""
+
+    match_id: DbInt
+    partner_id: DbInt
+    answer: str  # an Outcome value
+
+
 class RateCb(CallbackData, prefix="rt"):
     match_id: DbInt
     stars: DbInt

@@ -15,6 +15,7 @@ from bot.db.models import (
     Meetup,
     MeetupGroup,
     Membership,
+    NoMeetingReason,
     Outcome,
     User,
 )
@@ -30,6 +31,7 @@ from bot.presentation.callbacks import (
     AdminsCb,
     BlockCb,
     CantMakeItCb,
+    CheckinAboutCb,
     CheckinCb,
     DeleteCb,
     DismissCb,
@@ -211,6 +213,18 @@ def checkin(texts: Texts, match_id: int, partners: Sequence[User]) -> InlineKeyb
     return builder.as_markup()
 
 
+def checkin_about(texts: Texts, match_id: int, partner: User) -> InlineKeyboardMarkup:
+    """A trio's or group's check-in about one partner: a pair's answers, and not being matched with them again."""
+    builder = InlineKeyboardBuilder()
+    for outcome in Outcome:
+        builder.button(text=texts(f"checkin.{outcome.value}"),
+                       callback_data=CheckinAboutCb(match_id=match_id, partner_id=partner.id, answer=outcome.value))
+    builder.button(text=texts.label("checkin.block", name=name_of(partner)),
+                   callback_data=BlockCb(match_id=match_id, partner_id=partner.id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
 def star_rating(make: Callable[[int], CallbackData]) -> InlineKeyboardMarkup:
     """⭐ … ⭐⭐⭐⭐⭐ in one row; `make` turns a number of stars into the button's callback data."""
     builder = InlineKeyboardBuilder()
@@ -224,10 +238,12 @@ def ratings(match_id: int) -> InlineKeyboardMarkup:
     return star_rating(lambda stars: RateCb(match_id=match_id, stars=stars))
 
 
-def no_reasons(texts: Texts, match_id: int) -> InlineKeyboardMarkup:
+def no_reasons(texts: Texts, match_id: int, group: bool = False) -> InlineKeyboardMarkup:
+    """Why the meeting did not happen; in a trio or group "they didn't answer" instead of "my partner …"."""
     builder = InlineKeyboardBuilder()
     for reason in CHECKIN_REASONS:
-        builder.button(text=texts(f"checkin.reason.{reason.value}"),
+        key = "no_answer_group" if group and reason is NoMeetingReason.NO_ANSWER else reason.value
+        builder.button(text=texts(f"checkin.reason.{key}"),
                        callback_data=NoReasonCb(match_id=match_id, reason=reason.value))
     builder.adjust(1)
     return builder.as_markup()

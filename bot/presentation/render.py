@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from aiogram.utils.link import create_tg_link
 
-from bot.db.models import Membership, MembershipStatus, User
+from bot.db.models import Membership, MembershipStatus, Outcome, User
 from bot.domain.draft import ProfileDraft
 from bot.domain.profile import Step, draft_from, offset_name
+from bot.domain.rounds import RoundShape
 from bot.domain.topics import MEETING_LANGUAGES, topic_label
 from bot.presentation import moments
 from bot.presentation.texts import Html, Texts, escape, pack
@@ -240,15 +241,51 @@ def follow_up(texts: Texts, partners: list[User]) -> Html:
     return texts("follow_up", names=names(partners), contacts=contacts(texts, partners))
 
 
-def round_summary(texts: Texts, community: str, *, pairs: int, trios: int, groups: int, left_out: int,
-                  introduced: int) -> Html:
-    """What a round really did, for the admin who ran it: nobody to match, nobody matched, or the matches."""
-    if pairs + trios + groups == 0:
-        if left_out:
-            return texts("matchnow.nobody_matched", community=community, left_out=left_out)
-        return texts("matchnow.empty", community=community)
-    return texts("matchnow.done", community=community, pairs=pairs, trios=trios, groups=groups, left_out=left_out,
-                 introduced=introduced)
+def checkin_step(texts: Texts, asked: Sequence[User], answers: Mapping[int, Outcome]) -> Html:
+    """A trio's or group's check-in, one person at a time: the answers so far, then "Did you meet …?" about the
+    first person not answered yet (with only one person to ask about, a pair's question)."""
+    waiting = [person for person in asked if person.id not in answers]
+    if len(asked) == 1:
+        return texts("checkin.question", names=name_of(asked[0]))
+    question = texts("checkin.about", name=name_of(waiting[0]), number=asked.index(waiting[0]) + 1,
+                     count=len(asked))
+    return Html("\n".join([texts("checkin.each"), "", *checkin_answers(texts, asked, answers), question]))
+
+
+def checkin_answers(texts: Texts, asked: Sequence[User], answers: Mapping[int, Outcome]) -> list[Html]:
+    """A line per person answered about: "✅ Anna: met"."""
+    return [texts(f"checkin.answer.{answers[person.id].value}", name=name_of(person))
+            for person in asked if person.id in answers]
+
+
+def round_summary(texts: Texts, community: str, shape: RoundShape, *, scheduled: bool = False) -> Html:
+    """What a round really did, for its admins (the one who ran /matchnow, or all of them after a scheduled
+    round): nobody to match, nobody matched, or the matches by size — with the sizing rule when small groups
+    came out another size than asked for."""
+    title = texts("round.scheduled" if scheduled else "round.extra", community=community)
+    if not shape.sizes:
+        if shape.left_out:
+            return texts("round.nobody_matched", title=title, left_out=shape.left_out)
+        return texts("round.empty", title=title)
+    left_out = texts("round.left_out", count=shape.left_out) if shape.left_out else texts("round.nobody_left_out")
+    text = texts("round.done", title=title, matches=match_sizes(texts, shape), left_out=left_out,
+                 introduced=shape.introduced)
+    if shape.differs_from_asked and shape.sized_by_rule:
+        text = Html(f"{text}\n\n{texts('round.size_rule', size=shape.group_size)}")
+    return text
+
+
+def match_sizes(texts: Texts, shape: RoundShape) -> Html:
+    """"4 pairs and 1 trio", "2 groups of 5", "3 groups of different sizes: 4, 3, 3" (or "no matches")."""
+    if not shape.sizes:
+        return texts("round.no_matches")
+    if not shape.in_groups and shape.pairs + shape.trios == len(shape.sizes):
+        parts = [texts(key, count=count) for key, count in (("round.pairs", shape.pairs), ("round.trios", shape.trios))
+                 if count]
+        return parts[0] if len(parts) == 1 else texts("round.and", first=parts[0], second=parts[1])
+    if len(set(shape.sizes)) == 1:
+        return texts("round.groups_of", count=len(shape.sizes), size=shape.sizes[0])
+    return texts("round.groups_sized", count=len(shape.sizes), sizes=", ".join(map(str, shape.sizes)))
 
 
 def round_shape(texts: Texts, size: int) -> str:

@@ -1,17 +1,25 @@
-"""During and after a round: reminders, check-ins, ratings, blocks, no-shows, follow-ups and /network."""
+"""During and after a round: reminders, check-ins, ratings, blocks, no-shows, follow-ups and /network.
+
+A check-in asks each reader about each partner they are still meeting (not an erased one, nor one who said they
+can't make it): a pair's reader one question, a trio's or group's reader one per partner in turn. Every answer
+is kept per (match, reader, partner) in `checkin_answers`; `MatchMember.outcome` sums a reader's answers up
+(met if they met anyone, else planned if anything is planned, else not met) for stats, ratings and reminders.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased, selectinload
 
 from bot import notifications
 from bot.db.models import (
     Block,
+    CheckinAnswer,
     Community,
     Match,
     MatchMember,
@@ -41,6 +49,22 @@ class Seat:
     match: Match
     community: Community
     partners: list[User]
+
+    @property
+    def in_group(self) -> bool:
+        """A trio or a group: the check-in asks about each partner."""
+        return len(self.partners) > 1
+
+    @property
+    def asked(self) -> list[User]:
+        """The partners a check-in asks about: see `still_meeting`."""
+        return still_meeting(self.match, self.member.user_id)
+
+
+def still_meeting(match: Match, reader_id: int) -> list[User]:
+    """The reader's partners who may still have met them: not erased, and not one who said they can't make it."""
+    return [seat.user for seat in match.members if seat.user_id != reader_id and seat.user.telegram_id is not None
+            and seat.no_reason is not NoMeetingReason.CANT_MAKE_IT]
 
 
 async def seat_of(session: AsyncSession, user: User, match_id: int) -> Seat | None:
@@ -76,12 +100,14 @@ async def _claim_due_rounds(
 
 
 def _open_seats(round_: Round) -> list[tuple[MatchMember, Match, list[User]]]:
-    """Members who have not checked in yet, with their partners; erased people are skipped."""
+    """Members who have not checked in yet, with the partners they may still be meeting (`still_meeting`);
+    erased people are skipped, and so is anyone with nobody left to meet."""
     seats = []
     for match in round_.matches:
         for member in match.members:
-            if member.outcome is None and member.user.telegram_id is not None:
-                seats.append((member, match, [m.user for m in match.members if m.user_id != member.user_id]))
+            partners = still_meeting(match, member.user_id)
+            if member.outcome is None and member.user.telegram_id is not None and partners:
+                seats.append((member, match, partners))
     return seats
 
 
@@ -100,7 +126,7 @@ async def send_due_checkins(session: AsyncSession, now: datetime, community_id: 
     sent = 0
     for round_ in await _claim_due_rounds(session, Round.checkin_due_at, Round.checkin_sent_at, now, community_id):
         for member, match, partners in _open_seats(round_):
-            await queue(session, notifications.checkin(member.user, partners, match.id))
+            await queue(session, notifications.checkin(member.user, partners, match.id, len(match.members) > 2))
             sent += 1
     await session.commit()
     return sent
@@ -116,7 +142,10 @@ async def send_due_follow_ups(session: AsyncSession, now: datetime) -> int:
         seat = await seat_of(session, member.user, member.match_id)
         if seat is None or member.user.telegram_id is None:
             continue
-        await queue(session, notifications.follow_up(member.user, seat.partners, member.match_id))
+        answers = await answers_of(session, seat)
+        met = [partner for partner in seat.asked if answers.get(partner.id) is not Outcome.NOT_MET]
+        if met:
+            await queue(session, notifications.follow_up(member.user, met, member.match_id))
     await session.commit()
     return len(members)
 
@@ -131,10 +160,82 @@ async def _claim_follow_up(session: AsyncSession, member: MatchMember, now: date
 
 
 async def record_outcome(session: AsyncSession, seat: Seat, outcome: Outcome, now: datetime) -> None:
+    """A pair's answer: about the one partner, and so for the whole match."""
+    await _answer(session, seat, [partner.id for partner in seat.partners], outcome, now)
     seat.member.outcome, seat.member.checked_in_at = outcome, now
     if outcome is not Outcome.NOT_MET:
         seat.member.no_reason = None
     await session.commit()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A trio's or group's check-in so far: whom it asks about (in order) and the answers given."""
+
+    asked: list[User]
+    answers: dict[int, Outcome]
+
+    @property
+    def waiting(self) -> list[User]:
+        return [partner for partner in self.asked if partner.id not in self.answers]
+
+    @property
+    def met(self) -> list[User]:
+        return [partner for partner in self.asked if self.answers.get(partner.id) is Outcome.MET]
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The whole match for the reader once every partner is answered: met if they met anyone, else planned
+        if a meeting is planned, else not met."""
+        if self.waiting or not self.asked:
+            return None
+        given = set(self.answers.values())
+        return next((outcome for outcome in (Outcome.MET, Outcome.PLANNED) if outcome in given), Outcome.NOT_MET)
+
+
+async def answers_of(session: AsyncSession, seat: Seat) -> dict[int, Outcome]:
+    """The reader's answers about their partners in this match, by partner."""
+    rows = await session.execute(select(CheckinAnswer.partner_id, CheckinAnswer.outcome).where(
+        CheckinAnswer.match_id == seat.match.id, CheckinAnswer.user_id == seat.member.user_id))
+    return dict(rows.tuples().all())
+
+
+async def progress_of(session: AsyncSession, seat: Seat) -> Progress:
+    answers = await answers_of(session, seat)
+    asked = seat.asked
+    return Progress(asked, {partner.id: answers[partner.id] for partner in asked if partner.id in answers})
+
+
+async def answer_about(session: AsyncSession, seat: Seat, partner_id: int, outcome: Outcome,
+                       now: datetime) -> Progress | None:
+    """A trio's or group's check-in answer about one partner; once every partner is answered, the match's
+    outcome for the reader follows (`Progress.outcome`). None when the check-in does not ask about that person
+    (not in this match, erased, or said they can't make it): a forged or out-of-date button."""
+    if partner_id not in {partner.id for partner in seat.asked}:
+        return None
+    await _answer(session, seat, [partner_id], outcome, now)
+    progress = await progress_of(session, seat)
+    if (whole := progress.outcome) is not None:
+        seat.member.outcome, seat.member.checked_in_at = whole, now
+        if whole is not Outcome.NOT_MET:
+            seat.member.no_reason = None
+    await session.commit()
+    return progress
+
+
+async def _answer(session: AsyncSession, seat: Seat, partner_ids: list[int], outcome: Outcome,
+                  now: datetime) -> None:
+    """Keep the reader's answer about each of `partner_ids` (a second answer replaces the first: two presses at
+    once leave one row)."""
+    if not partner_ids:
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(CheckinAnswer).values([
+        {"match_id": seat.match.id, "user_id": seat.member.user_id, "partner_id": partner_id, "outcome": outcome,
+         "answered_at": now} for partner_id in partner_ids])
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[CheckinAnswer.match_id, CheckinAnswer.user_id, CheckinAnswer.partner_id],
+        set_={"outcome": statement.excluded.outcome, "answered_at": statement.excluded.answered_at}))
 
 
 async def rate(session: AsyncSession, seat: Seat, stars: int) -> bool:
@@ -167,7 +268,11 @@ async def block_partner(session: AsyncSession, seat: Seat, partner_id: int) -> U
 
 
 async def report_not_met(session: AsyncSession, seat: Seat, reason: NoMeetingReason, now: datetime) -> list[User]:
-    """Record why; a partner reported as not answering in two consecutive rounds is paused. Returns them."""
+    """Record why; a partner reported as not answering in two consecutive rounds is paused. Returns them.
+    (A pair's "no" is recorded here, with its reason; a trio's or group's answers about each partner are
+    recorded already.)"""
+    if not seat.in_group:
+        await _answer(session, seat, [partner.id for partner in seat.partners], Outcome.NOT_MET, now)
     seat.member.outcome, seat.member.no_reason, seat.member.checked_in_at = Outcome.NOT_MET, reason, now
     paused = []
     if reason is NoMeetingReason.NO_ANSWER:
@@ -210,17 +315,28 @@ class PastPartner:
 
 
 async def network(session: AsyncSession, user: User, limit: int = 30) -> list[PastPartner]:
-    """People the person has met, each once (the latest meeting): round partners unless the reader said they
-    did not meet, and meetup connections; never someone the reader blocked, nor an erased person. (Someone
-    who blocked the reader stays: a block is confidential.)"""
+    """People the person has met, each once (the latest meeting): round partners whose meeting with the reader
+    nobody denied, and meetup connections; never someone the reader blocked, nor an erased person. (Someone
+    who blocked the reader stays: a block is confidential.)
+
+    Denied, per partner: either of the two said they can't make it, or the reader's answer about this partner
+    — else, when the reader gave none, the partner's answer about the reader — is "we did not meet". So a
+    trio's reader who met one partner and not the other lists only the one they met."""
     mine = aliased(MatchMember)
+    said = aliased(CheckinAnswer)  # the reader's answer about the partner
+    heard = aliased(CheckinAnswer)  # the partner's answer about the reader
     rows = await session.execute(
         select(MatchMember, Round.created_at, Community.name)
         .join(mine, (mine.match_id == MatchMember.match_id) & (mine.user_id == user.id))
+        .outerjoin(said, (said.match_id == MatchMember.match_id) & (said.user_id == user.id)
+                   & (said.partner_id == MatchMember.user_id))
+        .outerjoin(heard, (heard.match_id == MatchMember.match_id) & (heard.user_id == MatchMember.user_id)
+                   & (heard.partner_id == user.id))
         .join(Match, Match.id == MatchMember.match_id).join(Round, Round.id == Match.round_id)
         .join(Community, Community.id == Round.community_id)
         .options(selectinload(MatchMember.user))
-        .where(MatchMember.user_id != user.id, _not_denied(mine)))
+        .where(MatchMember.user_id != user.id, _came(mine), _came(MatchMember),
+               _not_denied(func.coalesce(said.outcome, heard.outcome))))
     found = [PastPartner(member.user, name, created) for member, created, name in rows.tuples()]
     at_meetups = await session.execute(
         select(User, Meetup.starts_at, Community.name)
@@ -238,8 +354,13 @@ async def network(session: AsyncSession, user: User, limit: int = 30) -> list[Pa
     return sorted(latest.values(), key=lambda past: past.met_on, reverse=True)[:limit]
 
 
-def _not_denied(seat: type[MatchMember]) -> ColumnElement[bool]:
-    return or_(seat.outcome.is_(None), seat.outcome != Outcome.NOT_MET)
+def _came(seat: type[MatchMember]) -> ColumnElement[bool]:
+    """The person did not say they can't make it."""
+    return or_(seat.no_reason.is_(None), seat.no_reason != NoMeetingReason.CANT_MAKE_IT)
+
+
+def _not_denied(answer: ColumnElement[Outcome | None]) -> ColumnElement[bool]:
+    return or_(answer.is_(None), answer != Outcome.NOT_MET)
 
 
 async def send_checkins_now(session: AsyncSession, community: Community, now: datetime) -> int | None:

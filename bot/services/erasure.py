@@ -1,6 +1,7 @@
 """/delete: erase a person everywhere — their row's personal columns, memberships, rights, blocks, meetup
-answers, conversation state, every queued message that carries their card or is addressed to them, the
-wording of their offers and needs in match reasons — and tell the people they were about to meet.
+answers, check-in answers by them and about them, conversation state, every queued message that carries their
+card or is addressed to them, the wording of their offers and needs in match reasons — and tell the people they
+were about to meet.
 
 What stays: the bare `users` row (id and `deleted_at`), so that others' history (who met whom) keeps a key.
 Sent messages keep no text or buttons at all (the outbox blanks them once Telegram accepts them), so nothing
@@ -23,6 +24,7 @@ from bot.db.models import (
     Announcement,
     AnnouncementStatus,
     Block,
+    CheckinAnswer,
     Community,
     CommunityAdmin,
     FsmRecord,
@@ -149,6 +151,8 @@ async def _forget_rights_and_state(session: AsyncSession, user: User) -> None:
     await session.execute(update(Community).where(Community.owner_id == user.id).values(owner_id=None))
     await session.execute(delete(Block).where((Block.user_id == user.id) | (Block.blocked_user_id == user.id)))
     await session.execute(update(MatchMember).where(MatchMember.user_id == user.id).values(comment=None))
+    await session.execute(delete(CheckinAnswer).where(
+        (CheckinAnswer.user_id == user.id) | (CheckinAnswer.partner_id == user.id)))
 
 
 async def _zero_freed_sqlite_pages(session: AsyncSession) -> None:

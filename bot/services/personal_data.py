@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from bot.db.base import Base
 from bot.db.models import (
     Block,
+    CheckinAnswer,
     Community,
     CommunityAdmin,
     FsmRecord,
@@ -37,6 +38,11 @@ async def _rows(session: AsyncSession, model: type[Base], *where: Any) -> list[A
     return list(await session.scalars(select(model).where(*where)))
 
 
+def _name(seat: MatchMember, user_id: int) -> str | None:
+    person = next((m.user for m in seat.match.members if m.user_id == user_id), None)
+    return person.display_name or person.first_name if person else None
+
+
 async def personal_data(session: AsyncSession, user: User) -> Record:
     """The person's profile, memberships, rights, matches (with partners' names only), blocks they made,
     meetup answers, messages queued or sent to them, and their unfinished questionnaire."""
@@ -45,6 +51,9 @@ async def personal_data(session: AsyncSession, user: User) -> Record:
         select(MatchMember).where(MatchMember.user_id == user.id)
         .options(selectinload(MatchMember.match).selectinload(Match.members).selectinload(MatchMember.user),
                  selectinload(MatchMember.match).selectinload(Match.round))))
+    answers: dict[int, list[CheckinAnswer]] = {}
+    for answer in await _rows(session, CheckinAnswer, CheckinAnswer.user_id == user.id):
+        answers.setdefault(answer.match_id, []).append(answer)
     return {
         "profile": columns(user),
         "memberships": [{**columns(m, "id", "user_id"), "community": names.get(m.community_id)}
@@ -56,6 +65,8 @@ async def personal_data(session: AsyncSession, user: User) -> Record:
             "partners": [m.user.display_name or m.user.first_name for m in seat.match.members
                          if m.user_id != user.id],
             **columns(seat, "match_id", "user_id"),
+            "checkin_answers": [{"partner": _name(seat, answer.partner_id), **columns(answer, "match_id", "user_id")}
+                                for answer in answers.get(seat.match_id, [])],
         } for seat in seats],
         "blocked_by_you": [b.blocked_user_id for b in await _rows(session, Block, Block.user_id == user.id)],
         "meetup_answers": [{**columns(rsvp, "user_id"), "title": title} for rsvp, title in (await session.execute(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,9 +30,11 @@ from bot.db.models import (
     User,
 )
 from bot.db.update_session import release_connection
+from bot.domain.rounds import RoundShape
 from bot.domain.schedule import Schedule, period_key
 from bot.domain.topics import meeting_languages
 from bot.outbox import mark_written, queue
+from bot.services.admins import admins_of
 from bot.services.history import community_history
 from matching import Instance, Member, match_round
 from matching import Match as EngineMatch
@@ -43,15 +44,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RoundSummary:
-    """What a round really did: its matches by size, who was left out, and how many people got an intro
+    """What a round really did: its matches' sizes, who was left out, and so how many people got an intro
     queued (the outbox sends them; what Telegram refuses for good is reported to the admins later)."""
 
     round_id: int
-    pairs: int
-    trios: int
-    left_out: int
-    groups: int = 0  # small groups of 4 or more
-    introduced: int = 0  # people whose introduction is queued
+    shape: RoundShape
 
 
 async def eligible_members(session: AsyncSession, community: Community, now: datetime) -> list[User]:
@@ -112,8 +109,13 @@ def seed_for(community: Community, period: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{community.id}:{period}".encode()).digest()[:4], "big")
 
 
-async def create_round(session: AsyncSession, community: Community, period: str, now: datetime) -> RoundSummary | None:
+async def create_round(session: AsyncSession, community: Community, period: str, now: datetime, *,
+                       tell_admins: bool = False) -> RoundSummary | None:
     """Match the community for `period`. None when that period already has a round (any process).
+
+    `tell_admins` (a scheduled round: nobody is there to read a reply) queues the round's summary to each of the
+    community's admins in the round's own transaction: a period has one round, so they hear of it exactly once
+    however many replicas run the job at the same moment (the others' inserts fail and roll their copies back).
 
     The engine runs in a thread with no connection held, everything is rendered before the first write, and
     the round is written in a handful of bulk inserts: on SQLite the write lock of a 2,000-member round lasts
@@ -122,6 +124,7 @@ async def create_round(session: AsyncSession, community: Community, period: str,
     if await session.scalar(select(Round.id).where(Round.community_id == community.id, Round.period == period)):
         return None
     people = await eligible_members(session, community, now)
+    admins = [admin for admin in await admins_of(session, community) if admin.telegram_id] if tell_admins else []
     by_id = {user.id: user for user in people}
     past = await community_history(session, community.id)
     instance = Instance(
@@ -139,16 +142,16 @@ async def create_round(session: AsyncSession, community: Community, period: str,
     )
     planned = [plan_match(community, engine_match, by_id) for engine_match in result.matches]
     left_out = [(by_id[left.id], left.reason) for left in result.unmatched]
+    shape = RoundShape.of((len(match.members) for match in result.matches), community.round_group_size,
+                          len(result.unmatched))
+    summaries = [notifications.round_summary(admin, community, shape) for admin in admins]
     try:
-        round_id = await write_round(session, new_round, planned, left_out, community)
+        round_id = await write_round(session, new_round, planned, left_out, community, summaries)
     except IntegrityError:  # another process created this period's round first (between the check and here)
         await session.rollback()
         return None
-    sizes = Counter(len(match.members) for match in result.matches)
     log.info("round %s of community %s: %s matches", period, community.id, len(result.matches))
-    return RoundSummary(round_id, sizes[2], sizes[3], len(result.unmatched),
-                        sum(count for size, count in sizes.items() if size > 3),
-                        introduced=sum(len(match.members) for match in result.matches))
+    return RoundSummary(round_id, shape)
 
 
 @dataclass(frozen=True)
@@ -173,8 +176,10 @@ def plan_match(community: Community, engine_match: EngineMatch, by_id: dict[int,
 
 
 async def write_round(session: AsyncSession, new_round: dict[str, Any], planned: list[PlannedMatch],
-                      left_out: list[tuple[User, str]], community: Community) -> int:
-    """Insert the round, its matches, members, left-out members and all their messages, then commit.
+                      left_out: list[tuple[User, str]], community: Community,
+                      summaries: list[dict[str, Any]] | None = None) -> int:
+    """Insert the round, its matches, members, left-out members and all their messages (and the admins'
+    `summaries` when given), then commit.
 
     Core bulk inserts: the ORM needs seconds for a 2,000-member round, and on SQLite that is how long every
     other writer would wait."""
@@ -191,6 +196,7 @@ async def write_round(session: AsyncSession, new_round: dict[str, Any], planned:
     messages = [message for match_id, plan in zip(match_ids, planned, strict=True) for person, intro in plan.intros
                 for message in notifications.with_intro_buttons(person, intro, match_id)]
     messages += [notifications.left_out(person, community, reason) for person, reason in left_out]
+    messages += summaries or []
     for table, rows in ((MatchMember, members), (OutboxMessage, messages), (RoundLeftOut, [
         {"round_id": round_id, "user_id": person.id, "reason": reason} for person, reason in left_out
     ])):
@@ -216,11 +222,12 @@ async def add_match(
 
 
 async def run_due_round(session: AsyncSession, community: Community, now: datetime) -> RoundSummary | None:
-    """The scheduled round for the latest period, if it has not run; a missed period runs once, late."""
+    """The scheduled round for the latest period, if it has not run; a missed period runs once, late. Its
+    admins are sent what it did."""
     moment = Schedule.of(community).latest(now)
     if moment < community.created_at:
         return None
-    return await create_round(session, community, period_key(moment), now)
+    return await create_round(session, community, period_key(moment), now, tell_admins=True)
 
 
 async def latest_round(session: AsyncSession, community: Community) -> Round | None:

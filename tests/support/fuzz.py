@@ -60,6 +60,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import ADMIN_COMMANDS, MEMBER_COMMANDS
 from bot.db.models import (
     Block,
+    CheckinAnswer,
     Community,
     CommunityAdmin,
     Match,
@@ -978,7 +979,8 @@ async def check_invariants(sessionmaker: async_sessionmaker[AsyncSession]) -> li
                 | User.city.is_not(None))))).scalars().all()
             for user_id in leftovers:
                 found.append(("personal data kept after /delete", f"user {user_id}"))
-            for column in (Membership.user_id, CommunityAdmin.user_id, Block.user_id):
+            for column in (Membership.user_id, CommunityAdmin.user_id, Block.user_id, CheckinAnswer.user_id,
+                           CheckinAnswer.partner_id):
                 kept = (await session.execute(select(column).where(column.in_(erased)))).scalars().all()
                 for user_id in kept:
                     found.append((f"{column} of an erased person", f"user {user_id}"))
@@ -1000,6 +1002,11 @@ async def check_invariants(sessionmaker: async_sessionmaker[AsyncSession]) -> li
             MatchMember.rating.is_not(None), (MatchMember.rating < 1) | (MatchMember.rating > 5)))).all()
         for match_id, user_id, rating in ratings:
             found.append(("a rating outside 1-5", f"match {match_id} user {user_id}: {rating}"))
+        for match_id, user_id, partner_id in (await session.execute(
+                select(CheckinAnswer.match_id, CheckinAnswer.user_id, CheckinAnswer.partner_id))).all():
+            if user_id == partner_id or not {user_id, partner_id} <= set(members[match_id]):
+                found.append(("a check-in answer about someone not a partner in that match",
+                              f"match {match_id}: user {user_id} about {partner_id}"))
         group_ratings = (await session.execute(select(MeetupGroupMember.group_id, MeetupGroupMember.rating).where(
             MeetupGroupMember.rating.is_not(None),
             (MeetupGroupMember.rating < 1) | (MeetupGroupMember.rating > 5)))).all()
