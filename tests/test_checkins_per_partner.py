@@ -1,20 +1,14 @@
 """Check-ins ask a trio's or group's reader about each partner and keep each answer: /network lists only the
 people a reader met, a pair's check-in reads and works as before, a forged answer about someone who is not a
-partner is refused, /delete erases the answers, and the table came with a migration that kept older answers."""
+partner is refused, and /delete erases the answers (the migration's copy of older answers: test_migrations)."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 from aiogram import Bot
-from alembic import command
-from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.migrate import alembic_config
 from bot.db.models import CheckinAnswer, Community, MatchMember, Outcome, User
 from bot.presentation.callbacks import CheckinAboutCb, CheckinCb
 from bot.presentation.texts import MESSAGE_LIMIT, telegram_length
@@ -23,8 +17,6 @@ from tests.support.driver import Person, plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, FIRST_MEMBER, community_with_members
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.journeys import deliver, matches_by_chat, run_matchnow
-
-MIGRATION = "b16d53f5cfcd"  # checkin_answers
 
 
 async def checked_in_round(person: PersonFactory, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession],
@@ -231,32 +223,3 @@ async def test_delete_erases_check_in_answers_by_and_about_the_person(
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(CheckinAnswer).where(
             CheckinAnswer.user_id.in_(select(User.id).where(User.deleted_at.is_not(None))))) == 0
-
-
-async def _rows(engine: AsyncEngine, query: str) -> list[tuple[Any, ...]]:
-    async with engine.connect() as connection:
-        return [tuple(row) for row in await connection.exec_driver_sql(query)]
-
-
-async def test_the_migration_keeps_earlier_answers_for_each_partner(
-    engine: AsyncEngine, database_url: str, sessionmaker: async_sessionmaker[AsyncSession],
-) -> None:
-    seeded = await community_with_members(sessionmaker, 3)
-    config = alembic_config(database_url)
-    before = ScriptDirectory.from_config(config).get_revision(MIGRATION).down_revision
-    await asyncio.to_thread(command.downgrade, config, str(before))
-    people = [row[0] for row in await _rows(engine, "SELECT id FROM users WHERE telegram_id >= 1000 ORDER BY id")]
-    async with engine.begin() as connection:
-        await connection.exec_driver_sql(
-            f"INSERT INTO rounds (id, community_id, period, created_at, checkin_due_at) VALUES (5, {seeded.id}, 'w1',"
-            " '2026-11-01 10:00:00', '2026-11-07 10:00:00')")
-        await connection.exec_driver_sql(
-            "INSERT INTO matches (id, round_id, reasons, is_repeat) VALUES (9, 5, '{}', false)")
-        for person_id, outcome in zip(people, ("'met'", "'not_met'", "NULL"), strict=True):
-            await connection.exec_driver_sql(
-                "INSERT INTO match_members (match_id, user_id, outcome, checked_in_at) VALUES"
-                f" (9, {person_id}, {outcome}, '2026-11-06 10:00:00')")
-    await asyncio.to_thread(command.upgrade, config, "head")
-    first, second, third = people
-    assert sorted(await _rows(engine, "SELECT user_id, partner_id, outcome FROM checkin_answers")) == sorted([
-        (first, second, "met"), (first, third, "met"), (second, first, "not_met"), (second, third, "not_met")])

@@ -1,4 +1,5 @@
-"""Migrations: the stairway (upgrade → downgrade → upgrade) and no drift between models and migrations."""
+"""Migrations: the stairway (upgrade → downgrade → upgrade), no drift between models and migrations, and data kept
+through the migrations that move it."""
 
 from __future__ import annotations
 
@@ -93,3 +94,30 @@ async def test_meetups_keep_their_rows_through_the_rename(engine: AsyncEngine, d
                            meeting_format=MeetingFormat.ONLINE))
         await session.commit()
     assert [row[0] for row in await _rows(engine, "SELECT id FROM meetups ORDER BY id")] == [7, 8]
+
+
+CHECKIN_ANSWERS_REVISION = "b16d53f5cfcd"  # one check-in answer per (match, reader, partner)
+
+
+async def test_the_migration_keeps_earlier_answers_for_each_partner(
+    engine: AsyncEngine, database_url: str, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    seeded = await community_with_members(sessionmaker, 3)
+    config = alembic_config(database_url)
+    before = ScriptDirectory.from_config(config).get_revision(CHECKIN_ANSWERS_REVISION).down_revision
+    await asyncio.to_thread(command.downgrade, config, str(before))
+    people = [row[0] for row in await _rows(engine, "SELECT id FROM users WHERE telegram_id >= 1000 ORDER BY id")]
+    async with engine.begin() as connection:
+        await connection.exec_driver_sql(
+            f"INSERT INTO rounds (id, community_id, period, created_at, checkin_due_at) VALUES (5, {seeded.id}, 'w1',"
+            " '2026-11-01 10:00:00', '2026-11-07 10:00:00')")
+        await connection.exec_driver_sql(
+            "INSERT INTO matches (id, round_id, reasons, is_repeat) VALUES (9, 5, '{}', false)")
+        for person_id, outcome in zip(people, ("'met'", "'not_met'", "NULL"), strict=True):
+            await connection.exec_driver_sql(
+                "INSERT INTO match_members (match_id, user_id, outcome, checked_in_at) VALUES"
+                f" (9, {person_id}, {outcome}, '2026-11-06 10:00:00')")
+    await asyncio.to_thread(command.upgrade, config, "head")
+    first, second, third = people
+    assert sorted(await _rows(engine, "SELECT user_id, partner_id, outcome FROM checkin_answers")) == sorted([
+        (first, second, "met"), (first, third, "met"), (second, first, "not_met"), (second, third, "not_met")])
