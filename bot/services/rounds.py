@@ -35,6 +35,7 @@ from bot.domain.schedule import Schedule, period_key
 from bot.domain.topics import meeting_languages
 from bot.outbox import mark_written, queue
 from bot.services.admins import admins_of
+from bot.services.apart import apart
 from bot.services.history import community_history
 from matching import Instance, Member, match_round
 from matching import Match as EngineMatch
@@ -112,6 +113,23 @@ def seed_for(community: Community, period: str) -> int:
 async def create_round(session: AsyncSession, community: Community, period: str, now: datetime, *,
                        tell_admins: bool = False) -> RoundSummary | None:
     """Match the community for `period`. None when that period already has a round (any process).
+
+    The whole round (loading, the engine, rendering, writing) runs `apart`, in a thread and event loop of its own,
+    so a 10,000-member round does not keep the bot from answering anyone else meanwhile; the caller's open
+    transaction is committed first.
+    """
+    community_id = community.id
+
+    async def work(own: AsyncSession) -> RoundSummary | None:
+        found = await own.get(Community, community_id)
+        return None if found is None else await _create_round(own, found, period, now, tell_admins=tell_admins)
+
+    return await apart(session, work)
+
+
+async def _create_round(session: AsyncSession, community: Community, period: str, now: datetime, *,
+                        tell_admins: bool) -> RoundSummary | None:
+    """`create_round` in its own session.
 
     `tell_admins` (a scheduled round: nobody is there to read a reply) queues the round's summary to each of the
     community's admins in the round's own transaction: a period has one round, so they hear of it exactly once
