@@ -28,15 +28,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis.asyncio import Redis
-from sqlalchemy import func, insert, make_url, select, update
+from sqlalchemy import func, insert, select, update
 
 from bench.bench_stats import fill
 from bench.bench_webhook import TimedTelegram
+from bench.common import scratch_postgres
 from bot.db.base import utcnow
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.db.migrate import upgrade_to_head
 from bot.db.models import Community, CommunityAdmin, OutboxMessage, Round, User
-from tests.support.databases import SERVER_URL, _on_server
 from tests.support.replicas import REDIS_URL, delete_prefix, replicas
 from tests.support.updates import TgUser, UpdateFactory
 
@@ -160,11 +159,7 @@ async def main() -> None:
     parser.add_argument("--quiet", type=float, default=5.0, help="seconds of stream before and after the round")
     parser.add_argument("--replicas", type=int, default=1)
     args = parser.parse_args()
-    name = f"coffee_bench_{os.getpid()}_{secrets.token_hex(4)}"
-    url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    await _on_server(f'CREATE DATABASE "{name}"')
-    try:
-        await asyncio.to_thread(upgrade_to_head, url)
+    async with scratch_postgres() as url:
         started = time.perf_counter()
         community_id = await prepare(url, args.members, args.history)
         print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; {args.members} members and {args.history} "
@@ -172,8 +167,6 @@ async def main() -> None:
               f"{args.replicas} replica(s)")
         with tempfile.TemporaryDirectory() as workdir:
             await run(args, url, community_id, Path(workdir))
-    finally:
-        await _on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -29,10 +29,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis.asyncio import Redis
-from sqlalchemy import make_url
 
-from bot.db.migrate import upgrade_to_head
-from tests.support.databases import SERVER_URL, _on_server
+from bench.common import scratch_postgres
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.replicas import REDIS_URL, delete_prefix, replicas
 from tests.support.updates import TgUser, UpdateFactory
@@ -115,11 +113,7 @@ async def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 3])
     parser.add_argument("--people", type=int, default=40)
     args = parser.parse_args()
-    name = f"coffee_bench_{os.getpid()}_{secrets.token_hex(4)}"
-    url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    await _on_server(f'CREATE DATABASE "{name}"')
-    try:
-        await asyncio.to_thread(upgrade_to_head, url)
+    async with scratch_postgres() as url:
         print(f"{os.cpu_count()} CPUs; {args.people} people at once, {STEPS} updates each")
         first = None
         for count in args.replicas:
@@ -129,8 +123,6 @@ async def main() -> None:
             print(f"{count} replica(s): {figures['updates']:.0f} updates in {figures['seconds']:.1f} s = "
                   f"{figures['per_second']:.1f} updates/s ({figures['per_second'] / first:.2f}x); "
                   f"latency p50 {figures['p50'] * 1000:.0f} ms, p99 {figures['p99'] * 1000:.0f} ms")
-    finally:
-        await _on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

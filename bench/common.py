@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import random
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from sqlalchemy import make_url
 
 from matching import Instance, PairResult
 from matching.rules import Rules
 from matching.score import RECENCY, REPEAT
 from matching.serialization import instance_from_dict
 from matching.simulate import generate_members, random_history
+from tests.support.databases import SERVER_URL, _on_server
+
+
+@asynccontextmanager
+async def scratch_postgres() -> AsyncIterator[str]:
+    """The URL of a migrated PostgreSQL database of this run's own on `TEST_DATABASE_URL`'s server, dropped after."""
+    name = f"coffee_bench_{os.getpid()}_{secrets.token_hex(4)}"
+    url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    await _on_server(f'CREATE DATABASE "{name}"')
+    try:
+        from bot.db.migrate import upgrade_to_head  # the bot's code only for the scripts that need a database
+
+        await asyncio.to_thread(upgrade_to_head, url)
+        yield url
+    finally:
+        await _on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 SAMPLE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "members-sample.json"  # ../shared/
 
