@@ -153,6 +153,7 @@ async def test_reminder_and_follow_up(
     await deliver(bot, sessionmaker)
     a = person(seeded.member_telegram_ids[0], "Member0")
     assert a.like("reminder", names="Member1").search(a.last.plain_text)  # type: ignore[union-attr]
+    assert a.like("reminder.check_in").search(a.last.plain_text)  # type: ignore[union-attr]  # when it asks
     async with sessionmaker() as session:
         assert await checkins.send_due_checkins(session, utcnow() + timedelta(days=6, minutes=1)) == 2
     await deliver(bot, sessionmaker)

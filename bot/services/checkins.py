@@ -114,8 +114,11 @@ def _open_seats(round_: Round) -> list[tuple[MatchMember, Match, list[User]]]:
 async def send_due_reminders(session: AsyncSession, now: datetime) -> int:
     sent = 0
     for round_ in await _claim_due_rounds(session, Round.reminder_due_at, Round.reminder_sent_at, now):
+        community = await session.get(Community, round_.community_id)
+        zone = community.timezone if community is not None else "UTC"
         for member, _match, partners in _open_seats(round_):
-            await queue(session, notifications.reminder(member.user, partners, member.match_id))
+            await queue(session, notifications.reminder(member.user, partners, member.match_id,
+                                                        round_.checkin_due_at, zone))
             sent += 1
     await session.commit()
     return sent
