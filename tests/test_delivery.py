@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from datetime import timedelta
 from itertools import groupby, pairwise
 from pathlib import Path
+from typing import Any
 
+import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -24,6 +26,7 @@ from bot.db.base import utcnow
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import OutboxMessage, OutboxStatus
 from bot.outbox import DeliverySettings, DeliveryWorker, enqueue
+from bot.outbox import worker as worker_module
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.process import TEST_TOKEN
 
@@ -281,6 +284,35 @@ async def test_run_wakes_on_demand_and_cancelling_leaves_nothing_half_done(
 
     await DeliveryWorker(bot, sessionmaker, FAST).drain()
     assert sent_texts(tg) == Counter(["hello", *texts])
+
+
+async def test_cancelled_while_claiming_hands_the_claimed_rows_back(
+    sessionmaker: Sessions, bot: Bot, tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found once under load: cancelled after the claim was committed but before its rows had delivery tasks
+    (closing the claim's session), the worker left them `sending` until their lease ran out."""
+    await add(sessionmaker, [(901, "first"), (902, "second")])
+    claimed, closing = asyncio.Event(), asyncio.Event()
+    real_claim_due = worker_module.claim_due
+
+    async def claim_then_slow_close(session: AsyncSession, *args: Any) -> Any:
+        found = await real_claim_due(session, *args)  # committed: the rows are `sending` now
+        claimed.set()
+        await closing.wait()
+        return found
+
+    monkeypatch.setattr(worker_module, "claim_due", claim_then_slow_close)
+    runner = asyncio.create_task(DeliveryWorker(bot, sessionmaker, FAST).run())
+    await claimed.wait()
+    runner.cancel()
+    closing.set()
+    await asyncio.gather(runner, return_exceptions=True)
+
+    assert Counter(r.status for r in await rows(sessionmaker)) == Counter({OutboxStatus.PENDING: 2})
+    assert not tg.send_counts
+    monkeypatch.setattr(worker_module, "claim_due", real_claim_due)
+    await DeliveryWorker(bot, sessionmaker, FAST).drain()
+    assert sent_texts(tg) == Counter(["first", "second"])
 
 
 async def test_two_workers_never_send_the_same_row(

@@ -4,8 +4,10 @@ docstring for the protocol and the crash window)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +23,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import Update
+from sqlalchemy import Row, Update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -217,17 +219,32 @@ class DeliveryWorker:
     # database
     # ------------------------------------------------------------------------------------------------
     async def _claim(self, limit: int) -> int:
-        async with self.sessionmaker() as session:
-            rows = await claim_due(session, limit, self._cooling(), self.settings.lease_seconds)
-        send_by = time.monotonic() + self.settings.lease_seconds - 2 * self.settings.request_timeout
-        for row in sorted(rows, key=lambda r: int(r.id)):
-            claim = _Claim(row.id, row.chat_id, row.text, row.reply_markup, row.attempts, send_by)
+        """Claim due rows and start delivering each. Cancelled meanwhile (the claim may already be committed),
+        the claim is waited for and every row it got is handed back: none is left `sending`."""
+        claiming = asyncio.ensure_future(self._claim_rows(limit))
+        try:
+            rows = await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                claims = self._claims(await claiming)
+                await asyncio.shield(asyncio.gather(*(self._hand_back(claim) for claim in claims)))
+            raise
+        for claim in self._claims(rows):
             task = asyncio.create_task(self._deliver(claim), name=f"outbox-{claim.id}")
             self._tasks.add(task)
             self._waiting.add(task)
             task.add_done_callback(self._tasks.discard)
             task.add_done_callback(self._waiting.discard)
         return len(rows)
+
+    async def _claim_rows(self, limit: int) -> Sequence[Row[Any]]:
+        async with self.sessionmaker() as session:
+            return await claim_due(session, limit, self._cooling(), self.settings.lease_seconds)
+
+    def _claims(self, rows: Sequence[Row[Any]]) -> list[_Claim]:
+        send_by = time.monotonic() + self.settings.lease_seconds - 2 * self.settings.request_timeout
+        return [_Claim(row.id, row.chat_id, row.text, row.reply_markup, row.attempts, send_by)
+                for row in sorted(rows, key=lambda r: int(r.id))]
 
     async def _next_due(self) -> datetime | None:
         async with self.sessionmaker() as session:
