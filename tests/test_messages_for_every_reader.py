@@ -301,6 +301,7 @@ async def test_network_of_thirty_people_is_split_under_the_limit(
         for member in people:
             member.display_name = longest(member.display_name or "", LIMIT[Step.NAME], "Long-Name ")
             member.username, member.contact = None, longest("mail", LIMIT[Step.CONTACT], " me & you")
+        people[0].timezone, people[0].utc_offset = "Asia/Tokyo", 540
         await session.commit()
         for week, partner in enumerate(people[1:]):
             new_round = Round(community_id=community.id, period=f"week-{week}",
@@ -320,6 +321,7 @@ async def test_network_of_thirty_people_is_split_under_the_limit(
     assert_fits(replies)
     shown = "\n".join(m.plain_text for m in replies)
     assert all(member.display_name in shown for member in people[1:])
+    assert shown.count("(Asia/Tokyo)") == 30  # each meeting's day in the reader's own zone, the zone named
 
 
 def test_reader_language_catalogues_are_gender_neutral_in_intros() -> None:

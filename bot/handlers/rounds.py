@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.base import utcnow
 from bot.db.models import CHECKIN_REASONS, NoMeetingReason, Outcome, User
 from bot.handlers.replies import edit_or_send, replace_buttons, stale_button
-from bot.presentation import keyboards, render
+from bot.presentation import keyboards, moments, render
 from bot.presentation.callbacks import (
     BlockCb,
     CantMakeItCb,
@@ -51,7 +51,8 @@ async def network(message: Message, session: AsyncSession, user: User, texts: Te
     if not partners:
         await message.answer(texts("network.empty"))
         return
-    lines = [texts("network.line", date=p.met_on.strftime("%Y-%m-%d"), community=p.community,
+    zone = moments.zone_of(user, "UTC")  # the reader's own zone (several communities: no single other one)
+    lines = [texts("network.line", date=moments.day(texts, p.met_on, zone), community=p.community,
                    name=render.name_of(p.partner),
                    contact=render.contact_line(texts, p.partner.username, p.partner.contact, p.partner.telegram_id))
              for p in partners]
