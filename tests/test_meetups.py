@@ -130,7 +130,7 @@ async def test_wizard_cancel_and_stale_buttons(
     await admin.say("Title")
     await admin.press_data("sw:size:30")  # a real button, but not for the date question
     assert admin.answers()[-1] == admin.label("button.stale")
-    assert admin.tr("meetup.command_mid_way") in plain(await admin.say("/help"))
+    assert admin.tr("meetup.command_mid_way") in plain(await admin.say("/sessions"))
     assert admin.tr("meetup.cancelled") in plain(await admin.say("/cancel"))
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Meetup)) == 0

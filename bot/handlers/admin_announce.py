@@ -22,7 +22,7 @@ from bot.db.models import Community, User
 from bot.domain.announcements import PER_WINDOW, TEXT_LIMIT, text_length
 from bot.domain.rights import GroupAdminCheck
 from bot.handlers.admin_access import community_for_button, with_community
-from bot.handlers.replies import edit_or_send, replace_buttons, stale_button
+from bot.handlers.replies import edit_or_send, help_mid_way, replace_buttons, stale_button
 from bot.presentation import announcements as views
 from bot.presentation.announcements import AnnounceCb, AnnouncementsMuteCb
 from bot.presentation.texts import Html, Texts
@@ -99,6 +99,10 @@ async def cancel_writing(message: Message, state: FSMContext, texts: Texts) -> N
     await message.answer(texts("announce.cancelled"))
 
 
+async def help_while_writing(message: Message, texts: Texts) -> None:
+    await help_mid_way(message, texts, texts("help.announce_goes_on"))
+
+
 async def other_command(message: Message, state: FSMContext) -> None:
     """Another command while the text is awaited: stop waiting and let that command run."""
     await state.set_state(None)
@@ -168,6 +172,7 @@ def setup() -> Router:
     router.message.register(cancel_writing, Command("cancel"), Announcing.text)
     router.message.register(announce, Command("announce"), private)
     command = F.text.startswith("/")
+    router.message.register(help_while_writing, Command("help"), Announcing.text)
     router.message.register(other_command, Announcing.text, command)
     # Filters see the state the update arrived in: after other_command skips, these must not take the command.
     router.message.register(typed, Announcing.text, private, F.text, ~command)

@@ -14,7 +14,7 @@ from bot.db.base import utcnow
 from bot.db.models import Community, Membership, User
 from bot.domain.rights import GroupAdminCheck
 from bot.handlers.admin_access import community_for_button, with_community
-from bot.handlers.replies import edit_or_send, stale_button
+from bot.handlers.replies import edit_or_send, help_mid_way, stale_button
 from bot.presentation import admin_views, keyboards
 from bot.presentation.callbacks import MAX_PAGE, MemberCb, MembersCb, MembersSearchCb, search_key
 from bot.presentation.render import name_of
@@ -91,6 +91,10 @@ async def cancel_search(message: Message, state: FSMContext, texts: Texts) -> No
     await message.answer(texts("members.search_cancelled"))
 
 
+async def help_while_searching(message: Message, texts: Texts) -> None:
+    await help_mid_way(message, texts, texts("help.search_goes_on"))
+
+
 async def member_pressed(query: CallbackQuery, callback_data: MemberCb, bot: Bot, session: AsyncSession,
                          user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
     """A member's card, an action on them, or its confirmation."""
@@ -142,6 +146,7 @@ def setup() -> Router:
     router = Router(name="admin_members")
     private = F.chat.type == "private"
     router.message.register(cancel_search, Command("cancel"), MembersSearch.waiting)
+    router.message.register(help_while_searching, Command("help"), MembersSearch.waiting)
     router.message.register(list_members, Command("members"), private)
     router.message.register(typed_search, MembersSearch.waiting, private, F.text, ~F.text.startswith("/"))
     router.callback_query.register(turn_page, MembersCb.filter())

@@ -19,7 +19,7 @@ from bot.domain.meetups import Rsvp
 from bot.domain.rights import GroupAdminCheck
 from bot.domain.zones import community_zone
 from bot.handlers.admin_access import community_for_button, with_community
-from bot.handlers.replies import edit_or_send, replace_buttons, stale_button
+from bot.handlers.replies import edit_or_send, help_mid_way, replace_buttons, stale_button
 from bot.presentation import keyboards, meetup_views
 from bot.presentation.callbacks import (
     OPEN_ANSWERS,
@@ -97,6 +97,14 @@ async def new_meetup(message: Message, bot: Bot, state: FSMContext, session: Asy
 
 async def command_mid_way(message: Message, texts: Texts) -> None:
     await message.answer(texts("meetup.command_mid_way"))
+
+
+async def help_in_wizard(message: Message, bot: Bot, state: FSMContext, texts: Texts) -> None:
+    """/help while a session is being created: the help, then the question the admin is on, again."""
+    await help_mid_way(message, texts, texts("help.meetup_goes_on"))
+    now = await state.get_state()
+    current = next(step for step in MeetupWizard.__states__ if step.state == now)
+    await ask(bot, message.chat.id, state, texts, current)
 
 
 async def wizard_title(message: Message, bot: Bot, state: FSMContext, texts: Texts) -> None:
@@ -334,6 +342,7 @@ def setup() -> Router:
     private = F.chat.type == "private"
     router.message.register(cancel_wizard, Command("cancel"), in_wizard)
     router.message.register(new_meetup, Command("session"), private)
+    router.message.register(help_in_wizard, Command("help"), in_wizard)
     router.message.register(command_mid_way, in_wizard, F.text.startswith("/"))
     router.message.register(wizard_title, MeetupWizard.title, F.text)
     router.message.register(wizard_when, MeetupWizard.when, F.text)

@@ -7,7 +7,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.presentation.texts import Texts
+from bot.presentation.texts import Html, Texts
 
 
 async def edit_or_send(
@@ -39,3 +39,9 @@ async def replace_buttons(query: CallbackQuery, markup: InlineKeyboardMarkup | N
         except TelegramBadRequest as error:
             if "message is not modified" not in error.message:
                 raise
+
+
+async def help_mid_way(message: Message, texts: Texts, goes_on: str) -> None:
+    """/help in the middle of a flow that waits for typed input: the help, then what the flow still waits for.
+    The flow goes on; the command is not taken as the input."""
+    await message.answer(Html(f"{texts('help')}\n\n{goes_on}"))

@@ -17,7 +17,7 @@ from bot.domain.rights import GroupAdminCheck
 from bot.domain.schedule import TYPED_FIELDS
 from bot.domain.zones import parse_time_of_day, parse_zone
 from bot.handlers.admin_access import community_for_button, with_community
-from bot.handlers.replies import edit_or_send, stale_button
+from bot.handlers.replies import edit_or_send, help_mid_way, stale_button
 from bot.presentation import keyboards, schedule_views
 from bot.presentation.callbacks import ScheduleCb
 from bot.presentation.texts import Html, Texts
@@ -109,6 +109,12 @@ async def not_text(message: Message, state: FSMContext, texts: Texts) -> None:
     await message.answer(texts("schedule.not_text_time" if typing_time else "schedule.not_text_zone"))
 
 
+async def help_while_typing(message: Message, state: FSMContext, texts: Texts) -> None:
+    typing_time = await state.get_state() == ScheduleInput.time.state
+    await help_mid_way(message, texts, texts("help.schedule_time_goes_on" if typing_time else
+                                             "help.schedule_zone_goes_on"))
+
+
 async def cancel(message: Message, state: FSMContext, texts: Texts) -> None:
     await state.clear()
     await message.answer(texts("schedule.cancelled"))
@@ -129,6 +135,7 @@ def setup() -> Router:
     typing = StateFilter(ScheduleInput)
     router.message.register(schedule, Command("schedule"), private)
     router.message.register(cancel, Command("cancel"), typing, private)
+    router.message.register(help_while_typing, Command("help"), typing, private)
     # Any other command in the middle goes to its own handler; only plain text is read as the answer.
     router.message.register(typed_value, typing, private, F.text, ~F.text.startswith("/"))
     router.message.register(not_text, typing, private, ~F.text)
