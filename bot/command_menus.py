@@ -28,6 +28,7 @@ from aiogram.types import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.leader import MENU_SYNC, alone
 from bot.db.models import User
 from bot.domain.rights import GroupAdminCheck
 from bot.presentation.command_menus import admin_menu, admin_menu_version, group_menu, language_code, member_menu
@@ -74,6 +75,17 @@ async def refresh(bot: Bot, session: AsyncSession, group_rights: GroupAdminCheck
     await command_menus.record(session, user.id, wanted)
 
 
+async def forget(bot: Bot, telegram_id: int | None, menu: str | None) -> None:
+    """After /delete: the admin menu set in the person's chat goes now, as the erased row no longer names the chat
+    and no later check could find it. Best effort, like `refresh`."""
+    if telegram_id is None or menu is None:
+        return
+    try:
+        await apply(bot, telegram_id, False)
+    except TelegramAPIError as error:
+        log.warning("could not take the admin menu from an erased person's chat: %s", error)
+
+
 class MenuSync:
     """Default menus, then recorded admins' menus brought up to date, `interval` seconds between people (two
     calls each), `batch` people per database read; then a look every `idle` seconds (or at `wake`) for menus
@@ -103,7 +115,13 @@ class MenuSync:
                 await asyncio.wait_for(self._wake.wait(), self.idle)
 
     async def sync_once(self) -> bool:
-        """One pass; True if more people may be waiting (a full batch was done)."""
+        """One pass; True if more people may be waiting (a full batch was done). A pass another replica is
+        making now is left to it."""
+        engine = self.sessionmaker.kw["bind"]
+        async with alone(engine, MENU_SYNC) as first:
+            return await self._pass() if first else False
+
+    async def _pass(self) -> bool:
         if not self.defaults_set:
             await set_default_menus(self.bot)
             self.defaults_set = True

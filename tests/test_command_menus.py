@@ -203,3 +203,45 @@ async def test_a_co_admin_gets_the_menu_with_the_admin_link_and_loses_it_when_re
     await olga.press_key("admins.yes_remove")
     assert tg.menu(boris.id, language) == []  # his own list is gone (no default set in this test)
     assert tg.menu(olga.id, language) == ADMIN
+
+
+async def test_delete_takes_the_admin_menu_from_the_erased_persons_chat(
+    person: PersonFactory, tg: FakeTelegram, bot: Bot, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await sync(bot, sessionmaker)
+    olga, boris = person(1, "Olga", username="olga"), person(3, "Boris", username="boris")
+    tg.set_chat_admins(GROUP, [olga.id, boris.id], creator=olga.id)
+    await olga.feed(olga.updates.my_chat_member(olga.user, GROUP, "HR Club"))
+    async with sessionmaker() as session:
+        code = await session.scalar(select(Community.invite_code).where(Community.chat_id == GROUP))
+    await boris.say(f"/start {code}")
+    await boris.say("/cancel")
+    await boris.say("/start")  # runs it only as a Telegram admin of the group
+    assert tg.menu(olga.id) == ADMIN and tg.menu(boris.id) == ADMIN
+    for person_ in (olga, boris):
+        await person_.say("/delete")
+        assert person_.tr("delete.done") in [m.plain_text for m in await person_.press_key("delete.yes")]
+        assert tg.menu(person_.id) == MEMBER
+    async with sessionmaker() as session:
+        assert list(await session.scalars(select(User.command_menu))) == [None, None]
+
+
+async def test_replicas_syncing_at_once_set_each_menu_once(
+    bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    if sessionmaker.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("replicas share a PostgreSQL; SQLite is one process")
+    admins = 20
+    async with sessionmaker() as session:
+        community = Community(name="Big", description="", invite_code="replicas0001", tags=[], timezone="UTC")
+        session.add(community)
+        users = [User(telegram_id=20_000 + n, first_name=f"A{n}", language="en") for n in range(admins)]
+        session.add_all(users)
+        await session.flush()
+        session.add_all([CommunityAdmin(community_id=community.id, user_id=user.id) for user in users])
+        await session.commit()
+    replicas = [MenuSync(bot, sessionmaker, interval=0.01) for _ in range(3)]
+    await asyncio.gather(*(replica.sync_once() for replica in replicas))
+    per_chat = [call for call in tg.calls_of("setMyCommands") if call.params["scope"]["type"] == "chat"]
+    assert len(per_chat) == 2 * admins  # English and Russian, once per admin
+    assert all(tg.menu(20_000 + n, language) == ADMIN for n in range(admins) for language in ("en", "ru"))

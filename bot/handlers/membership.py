@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import command_menus
 from bot.db.models import Membership, MembershipStatus, User
 from bot.domain.membership import PAUSE_CHOICES, PauseLength
 from bot.handlers.replies import edit_or_send, stale_button
@@ -123,9 +124,11 @@ async def delete(message: Message, texts: Texts) -> None:
 
 async def delete_confirmed(query: CallbackQuery, bot: Bot, state: FSMContext, session: AsyncSession,
                            user: User, texts: Texts) -> None:
+    chat, menu = user.telegram_id, user.command_menu
     await forget_person(state.storage, state.key)  # this chat, and every other one where the storage knows of
     await erasure.erase_person(session, user)
     await edit_or_send(query, bot, texts("delete.done"))
+    await command_menus.forget(bot, chat, menu)
 
 
 async def dismissed(query: CallbackQuery, callback_data: DismissCb, bot: Bot, state: FSMContext,

@@ -64,6 +64,7 @@ async def erase_person(session: AsyncSession, user: User) -> None:
     for field in PERSONAL_FIELDS:
         setattr(user, field, None)
     user.interests = []
+    user.command_menu = None  # the chat it was set in is forgotten with telegram_id
     user.deleted_at = utcnow()
     await session.flush()
     for partner, match_id, others, community in current:
