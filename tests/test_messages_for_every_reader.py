@@ -1,10 +1,10 @@
 """Issue 11 (points 1, 2, 6) and issue 14 (point 6): every message true for its reader and never lost.
 
 Through the real Dispatcher, the outbox worker and the fake Telegram server (which refuses texts over 4,096
-characters and invalid HTML, as Telegram does), on both databases: intros for a pair, a trio and groups of 5
-and 8 whose members use every field's maximum length, in English and Russian; a trio whose members picked
-different interests; a message Telegram refuses for good reaching the admins as a report, once; and the long
-lists (/invite for 40 communities, /network with 30 people).
+characters and invalid HTML, as Telegram does), on both databases: intros for a pair, a trio, groups of 5 and 8
+and a round of ten in groups of five, whose members use every field's maximum length, in English and Russian;
+a trio whose members picked different interests; a message Telegram refuses for good reaching the admins as a
+report, once; and the long lists (/invite for 40 communities, /network with 30 people).
 """
 
 from __future__ import annotations
@@ -115,11 +115,22 @@ async def names_by_chat(sessionmaker: async_sessionmaker[AsyncSession], chats: l
         return {int(chat): str(name) for chat, name in rows.tuples()}
 
 
+async def partners_by_chat(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[int, set[int]]:
+    """Each matched chat and the chats it was matched with."""
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(MatchMember.match_id, User.telegram_id)
+                                      .join(User, User.id == MatchMember.user_id))).tuples().all()
+    seats: dict[int, set[int]] = {}
+    for match_id, chat in rows:
+        seats.setdefault(match_id, set()).add(int(chat or 0))
+    return {chat: seat - {chat} for seat in seats.values() for chat in seat}
+
+
 # --- intros for a pair, a trio and groups, with the longest profiles ---------------------------------------
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
-@pytest.mark.parametrize(("size", "group_size"), [(2, 2), (3, 2), (5, 5), (8, 8)])
+@pytest.mark.parametrize(("size", "group_size"), [(2, 2), (3, 2), (5, 5), (8, 8), (10, 5)])
 async def test_every_reader_gets_a_whole_true_intro_within_telegrams_limits(
     person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession],
     language: str, size: int, group_size: int,
@@ -131,18 +142,21 @@ async def test_every_reader_gets_a_whole_true_intro_within_telegrams_limits(
         statuses = Counter((await session.scalars(select(OutboxMessage.status))).all())
     assert statuses == Counter({OutboxStatus.SENT: statuses[OutboxStatus.SENT]}), statuses  # nothing refused
     names = await names_by_chat(sessionmaker, chats)
+    together = await partners_by_chat(sessionmaker)
     creators = []
     for chat in chats:
         parts = intro_of(tg, chat, catalogue)
         assert_fits(parts)
         shown = "\n".join(m.plain_text for m in parts)
-        others = [name for other, name in names.items() if other != chat]
+        others = [names[other] for other in together[chat]]
         assert all(name in shown for name in others)
-        if size == 2:
+        assert not any(names[other] in shown for other in chats if other != chat and other not in together[chat])
+        seated = len(others) + 1
+        if seated == 2:
             assert catalogue.like("intro").fullmatch(parts[0].plain_text) and len(parts) == 1
             continue
-        header = catalogue.text("intro.header_trio", community=COMMUNITY[:128]) if size == 3 else \
-            catalogue.text("intro.header_group", community=COMMUNITY[:128], count=size)
+        header = catalogue.text("intro.header_trio", community=COMMUNITY[:128]) if seated == 3 else \
+            catalogue.text("intro.header_group", community=COMMUNITY[:128], count=seated)
         assert parts[0].plain_text.startswith(header)
         assert all(m.plain_text.startswith(catalogue.text("intro.continued", community=COMMUNITY[:128]))
                    for m in parts[1:])
@@ -153,8 +167,10 @@ async def test_every_reader_gets_a_whole_true_intro_within_telegrams_limits(
             creators.append(chat)
         else:
             assert any(catalogue.text("intro.chat_they", name=name) in shown for name in others)
+    groups = {frozenset([chat, *others]) for chat, others in together.items()}
+    assert len(groups) == (1 if size < 10 else 2)  # ten people in groups of five: two groups
     if size > 2:
-        assert len(creators) == 1  # one member creates the group chat, and the others are told who
+        assert len(creators) == len(groups)  # one member of each group creates its chat; the others are told who
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
