@@ -164,6 +164,13 @@ class Settings(DatabaseSettings):
         return hmac.new(key, b"coffee-bot webhook secret", hashlib.sha256).hexdigest()
 
     @property
+    def erased_ban_secret(self) -> bytes:
+        """Keys the hashes that keep a ban after the banned person's /delete (bot.domain.bans): derived from the
+        bot token, so the database alone does not tell whose Telegram id a hash is."""
+        key = self.bot_token.get_secret_value().encode()
+        return hmac.new(key, b"coffee-bot erased bans", hashlib.sha256).digest()
+
+    @property
     def serve_port(self) -> int | None:
         """The web server's port: WEB_PORT; in webhook mode 8080 if unset; None = no web server (polling)."""
         if self.web_port is not None:

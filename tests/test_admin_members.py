@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Community, CommunityAdmin, Membership, MembershipStatus, OutboxMessage, User
-from bot.presentation.callbacks import SEARCH_BYTES, MemberCb, MembersCb, search_key
+from bot.db.models import Community, CommunityAdmin, ErasedBan, Membership, MembershipStatus, OutboxMessage, User
+from bot.presentation.callbacks import SEARCH_BYTES, ErasedBansCb, MemberCb, MembersCb, search_key
 from bot.services.members import PAGE_SIZE
 from tests.conftest import PersonFactory
 from tests.support.driver import plain
@@ -153,6 +153,55 @@ async def test_a_banned_person_cannot_rejoin_until_unbanned(
     assert banned.tr("start.welcome", community="Founders") in plain(await banned.say(f"/start {code}"))
     assert (await _membership(sessionmaker, seeded.id, telegram_id)).status is MembershipStatus.ACTIVE
     assert len(await _notices(sessionmaker, telegram_id)) == 1  # unbanning tells nobody anything
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_ban_outlives_the_banned_persons_delete_until_an_admin_lifts_it(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str,
+) -> None:
+    seeded = await community_with_members(sessionmaker, 3)
+    code = await _invite_code(sessionmaker, seeded.id)
+    async with sessionmaker() as session:
+        await session.execute(update(User).where(User.telegram_id == ADMIN_TELEGRAM_ID).values(language=language))
+        other = Community(name="Elsewhere", invite_code="elsewhere0001", tags=[], description="", timezone="UTC")
+        session.add(other)
+        await session.commit()
+    telegram_id = seeded.member_telegram_ids[2]
+    admin = person(ADMIN_TELEGRAM_ID, "Olga", language_code=language)
+    await admin.say("/members")
+    await admin.press("Member2")
+    await admin.press_key("members.ban")
+    await admin.press_key("members.yes_ban")
+
+    banned = person(telegram_id, "Member2")
+    await banned.say("/delete")
+    await banned.press_key("delete.yes")
+    async with sessionmaker() as session:
+        kept = list(await session.scalars(select(ErasedBan)))
+    assert [row.community_id for row in kept] == [seeded.id]
+    assert str(telegram_id) not in kept[0].person_key  # a keyed hash, not the id
+
+    assert plain(await banned.say(f"/start {code}")) == banned.tr("start.join_refused")  # erasing is no way back
+    assert banned.tr("start.welcome", community="Elsewhere") in plain(await banned.say("/start elsewhere0001"))
+    async with sessionmaker() as session:
+        joined = await session.scalars(select(Membership.community_id).join(User).where(
+            User.telegram_id == telegram_id))
+        assert list(joined) == [other.id]
+
+    listed = (await admin.say("/members"))[-1]
+    assert admin.tr("members.erased_bans", count=1) in listed.plain_text
+    member = person(seeded.member_telegram_ids[0], "Member0")
+    assert await member.press_data(ErasedBansCb(community_id=seeded.id, confirmed=True).pack()) == []
+    assert member.answers()[-1] == member.label("admin.not_admin")
+    asked = (await admin.press_key("members.lift_erased_bans", count=1))[-1]
+    assert asked.plain_text == admin.tr("members.confirm_lift", count=1, community="Founders")
+    done = (await admin.press_key("members.yes_lift", count=1))[-1]
+    assert done.plain_text.startswith(admin.tr("members.done_lift", count=1))
+    assert admin.tr("members.erased_bans", count=1) not in done.plain_text
+    assert await admin.press_data(ErasedBansCb(community_id=seeded.id, confirmed=True).pack()) == []  # twice: stale
+    assert admin.answers()[-1] == admin.label("button.stale")
+    await banned.say("/cancel")  # the questionnaire Elsewhere started
+    assert banned.tr("start.welcome", community="Founders") in plain(await banned.say(f"/start {code}"))
 
 
 async def test_a_removed_member_is_told_and_may_rejoin(

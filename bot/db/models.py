@@ -387,3 +387,16 @@ class Announcement(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ErasedBan(Base):
+    """A ban that outlives the banned person's /delete: the community and a keyed hash of their Telegram id
+    (bot.domain.bans), nothing else, so erasing one's data is no way back in until an admin lifts it."""
+
+    __tablename__ = "erased_bans"
+    __table_args__ = (UniqueConstraint("community_id", "person_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    person_key: Mapped[str] = mapped_column(String(64))
+    banned_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -16,7 +16,7 @@ from bot.domain.rights import GroupAdminCheck
 from bot.handlers.admin_access import community_for_button, with_community
 from bot.handlers.replies import edit_or_send, help_mid_way, stale_button
 from bot.presentation import admin_views, keyboards
-from bot.presentation.callbacks import MAX_PAGE, MemberCb, MembersCb, MembersSearchCb, search_key
+from bot.presentation.callbacks import MAX_PAGE, ErasedBansCb, MemberCb, MembersCb, MembersSearchCb, search_key
 from bot.presentation.render import name_of
 from bot.presentation.texts import Html, Texts
 from bot.services import communities, members
@@ -34,8 +34,10 @@ class MembersSearch(StatesGroup):
 async def page_view(session: AsyncSession, texts: Texts, community: Community, page: int,
                     query: str) -> tuple[Html, InlineKeyboardMarkup]:
     shown = await members.page_of(session, community, page, query)
-    text = admin_views.members_page(texts, community.name, shown.rows, shown.number, shown.pages, shown.total, query)
-    return text, keyboards.members_page(texts, community.id, shown.rows, shown.number, shown.pages, query)
+    text = admin_views.members_page(texts, community.name, shown.rows, shown.number, shown.pages, shown.total, query,
+                                    shown.erased_bans)
+    return text, keyboards.members_page(texts, community.id, shown.rows, shown.number, shown.pages, query,
+                                        shown.erased_bans)
 
 
 async def list_members(message: Message, command: CommandObject, session: AsyncSession, user: User, texts: Texts,
@@ -61,6 +63,25 @@ async def turn_page(query: CallbackQuery, callback_data: MembersCb, bot: Bot, se
         return
     text, markup = await page_view(session, texts, community, callback_data.page, search_key(callback_data.query))
     await edit_or_send(query, bot, text, markup)
+
+
+async def lift_erased_bans(query: CallbackQuery, callback_data: ErasedBansCb, bot: Bot, session: AsyncSession,
+                           user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
+    """"Lift the bans of erased people": asked first; then lifted and the list shown again with what changed."""
+    community = await community_for_button(query, session, group_rights, user, texts, callback_data.community_id)
+    if community is None:
+        return
+    waiting = await members.erased_ban_count(session, community)
+    if not waiting:
+        await stale_button(query, texts)
+        return
+    if not callback_data.confirmed:
+        await edit_or_send(query, bot, texts("members.confirm_lift", count=waiting, community=community.name),
+                           keyboards.lift_erased_bans_confirm(texts, community.id, waiting))
+        return
+    lifted = await members.lift_erased_bans(session, community)
+    text, markup = await page_view(session, texts, community, 0, "")
+    await edit_or_send(query, bot, Html(f"{texts('members.done_lift', count=lifted)}\n\n{text}"), markup)
 
 
 async def ask_search(query: CallbackQuery, callback_data: MembersSearchCb, bot: Bot, state: FSMContext,
@@ -151,5 +172,6 @@ def setup() -> Router:
     router.message.register(typed_search, MembersSearch.waiting, private, F.text, ~F.text.startswith("/"))
     router.callback_query.register(turn_page, MembersCb.filter())
     router.callback_query.register(ask_search, MembersSearchCb.filter())
+    router.callback_query.register(lift_erased_bans, ErasedBansCb.filter())
     router.callback_query.register(member_pressed, MemberCb.filter())
     return router

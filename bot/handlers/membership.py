@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import command_menus
+from bot.config import Settings
 from bot.db.models import Membership, MembershipStatus, User
 from bot.domain.membership import PAUSE_CHOICES, PauseLength
 from bot.handlers.replies import edit_or_send, stale_button
@@ -123,10 +124,10 @@ async def delete(message: Message, texts: Texts) -> None:
 
 
 async def delete_confirmed(query: CallbackQuery, bot: Bot, state: FSMContext, session: AsyncSession,
-                           user: User, texts: Texts) -> None:
+                           user: User, texts: Texts, settings: Settings) -> None:
     chat, menu = user.telegram_id, user.command_menu
     await forget_person(state.storage, state.key)  # this chat, and every other one where the storage knows of
-    await erasure.erase_person(session, user)
+    await erasure.erase_person(session, user, settings.erased_ban_secret)
     await edit_or_send(query, bot, texts("delete.done"))
     await command_menus.forget(bot, chat, menu)
 

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import command_menus
+from bot.config import Settings
 from bot.db.models import Community, User
 from bot.domain import profile as profile_values
 from bot.domain.membership import JoinOutcome
@@ -50,12 +51,12 @@ async def welcome_member(bot: Bot, state: FSMContext, session: AsyncSession, use
 
 
 async def start_with_code(message: Message, command: CommandObject, bot: Bot, state: FSMContext,
-                          session: AsyncSession, user: User, texts: Texts) -> None:
+                          session: AsyncSession, user: User, texts: Texts, settings: Settings) -> None:
     community = await communities.by_invite_code(session, command.args or "")
     if community is None:
         await message.answer(texts("start.bad_code"))
         return
-    outcome = await memberships.join(session, user, community)
+    outcome = await memberships.join(session, user, community, settings.erased_ban_secret)
     await welcome_member(bot, state, session, user, texts, community, outcome)
 
 
@@ -115,9 +116,10 @@ async def profile(message: Message, bot: Bot, state: FSMContext, session: AsyncS
 
 
 async def join_pressed(query: CallbackQuery, callback_data: JoinCb, bot: Bot, state: FSMContext,
-                       session: AsyncSession, user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
+                       session: AsyncSession, user: User, texts: Texts, group_rights: GroupAdminCheck,
+                       settings: Settings) -> None:
     if callback_data.action == "member":
-        await creator_joins(query, callback_data, bot, state, session, user, texts, group_rights)
+        await creator_joins(query, callback_data, bot, state, session, user, texts, group_rights, settings)
     elif callback_data.action == "resume":
         await continue_profile(query, bot, state, session, user, texts)
     else:
@@ -125,7 +127,8 @@ async def join_pressed(query: CallbackQuery, callback_data: JoinCb, bot: Bot, st
 
 
 async def creator_joins(query: CallbackQuery, callback_data: JoinCb, bot: Bot, state: FSMContext,
-                        session: AsyncSession, user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
+                        session: AsyncSession, user: User, texts: Texts, group_rights: GroupAdminCheck,
+                        settings: Settings) -> None:
     """"Join as a member" under /newcommunity's answer: only for someone who runs the community now (the id in
     a forged button is no way in without the invite link)."""
     community = await community_for_button(query, session, group_rights, user, texts, callback_data.community_id)
@@ -133,7 +136,7 @@ async def creator_joins(query: CallbackQuery, callback_data: JoinCb, bot: Bot, s
         return
     await query.answer()
     await replace_buttons(query, None)
-    outcome = await memberships.join(session, user, community)
+    outcome = await memberships.join(session, user, community, settings.erased_ban_secret)
     await welcome_member(bot, state, session, user, texts, community, outcome)
 
 

@@ -37,11 +37,14 @@ def handle(membership: Membership) -> str:
 
 
 def members_page(texts: Texts, community: str, rows: Sequence[MemberRow], number: int, pages: int, total: int,
-                 query: str) -> Html:
-    """One page of /members: a header and a numbered line per member."""
+                 query: str, erased_bans: int = 0) -> Html:
+    """One page of /members: a header and a numbered line per member; how many banned people erased their data
+    since (their bans stay)."""
+    erased = [texts("members.erased_bans", count=erased_bans)] if erased_bans else []
     if not total:
-        return texts("members.none_found", community=community, query=query) if query else texts(
+        empty = texts("members.none_found", community=community, query=query) if query else texts(
             "members.empty", community=community)
+        return Html("\n\n".join([empty, *erased]))
     values = dict(community=community, total=total, page=number + 1, pages=pages)
     header = texts("members.header_search", query=query, **values) if query else texts("members.header", **values)
     lines = [
@@ -51,7 +54,7 @@ def members_page(texts: Texts, community: str, rows: Sequence[MemberRow], number
               joined=day(membership.joined_at, texts), last=day(last, texts))
         for membership, last in rows
     ]
-    return Html("\n".join([header, "", *lines]))
+    return Html("\n".join([header, "", *lines, *(["", *erased] if erased else [])]))
 
 
 def member_card(texts: Texts, community: str, row: MemberRow, done: str = "") -> Html:

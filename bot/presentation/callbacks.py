@@ -182,6 +182,13 @@ class MembersSearchCb(CallbackData, prefix="ms"):
     community_id: DbInt
 
 
+class ErasedBansCb(CallbackData, prefix="eb"):
+    """/members: lift the bans of people banned here who erased their data since; asked, then `confirmed`."""
+
+    community_id: DbInt
+    confirmed: bool = False
+
+
 class MemberCb(CallbackData, prefix="mm"):
     """One member in /members: their card (action ""), an action, or its confirmation; `page` and `query` lead
     back to the list."""

@@ -35,6 +35,7 @@ from bot.presentation.callbacks import (
     CheckinCb,
     DeleteCb,
     DismissCb,
+    ErasedBansCb,
     FollowUpCb,
     FormGroupsCb,
     GroupPlaceCb,
@@ -425,8 +426,9 @@ MEMBER_MARKS = {"paused": "⏸ ", "left": "⛔ "}  # only banned people are list
 
 
 def members_page(texts: Texts, community_id: int, rows: Sequence[MemberRow], page: int, pages: int,
-                 query: str) -> InlineKeyboardMarkup:
-    """/members: a button per member on the page (two to a row), previous / next, search or everyone."""
+                 query: str, erased_bans: int = 0) -> InlineKeyboardMarkup:
+    """/members: a button per member on the page (two to a row), previous / next, search or everyone, and
+    lifting the bans of people who erased their data, if there are any."""
     people = [_button(MEMBER_MARKS.get(membership.status.value, "") + name_of(membership.user),
                       MemberCb(community_id=community_id, user_id=membership.user_id, page=page, query=query))
               for membership, _ in rows]
@@ -437,7 +439,15 @@ def members_page(texts: Texts, community_id: int, rows: Sequence[MemberRow], pag
     search = [_button(texts.label("members.search"), MembersSearchCb(community_id=community_id))]
     if query:
         search.append(_button(texts.label("members.show_all"), MembersCb(community_id=community_id)))
-    return InlineKeyboardMarkup(inline_keyboard=[row for row in (*keyboard, turn, search) if row])
+    lift = [_button(texts.label("members.lift_erased_bans", count=erased_bans),
+                    ErasedBansCb(community_id=community_id))] if erased_bans else []
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in (*keyboard, turn, search, lift) if row])
+
+
+def lift_erased_bans_confirm(texts: Texts, community_id: int, count: int) -> InlineKeyboardMarkup:
+    return grid([(texts.label("members.yes_lift", count=count), ErasedBansCb(community_id=community_id,
+                                                                             confirmed=True)),
+                 (texts.label("members.cancel"), MembersCb(community_id=community_id))], 2)
 
 
 def member_actions(texts: Texts, community_id: int, user_id: int, actions: Sequence[str], page: int,

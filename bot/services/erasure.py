@@ -3,7 +3,9 @@ answers, check-in answers by them and about them, conversation state, every queu
 card or is addressed to them, the wording of their offers and needs in match reasons — and tell the people they
 were about to meet.
 
-What stays: the bare `users` row (id and `deleted_at`), so that others' history (who met whom) keeps a key.
+What stays: the bare `users` row (id and `deleted_at`), so that others' history (who met whom) keeps a key; and
+for each community that banned the person, a keyed hash of their Telegram id (`erased_bans`), so that erasing
+is no way around a ban.
 Sent messages keep no text or buttons at all (the outbox blanks them once Telegram accepts them), so nothing
 sent needs finding here. On SQLite, freed pages are zeroed and the write-ahead log is checkpointed, so no
 copy of the erased values stays behind in the database files.
@@ -27,6 +29,7 @@ from bot.db.models import (
     CheckinAnswer,
     Community,
     CommunityAdmin,
+    ErasedBan,
     FsmRecord,
     Match,
     MatchMember,
@@ -41,6 +44,7 @@ from bot.db.models import (
     Round,
     User,
 )
+from bot.domain.bans import person_key
 from bot.outbox import queue
 
 PERSONAL_FIELDS = (
@@ -50,7 +54,7 @@ PERSONAL_FIELDS = (
 )
 
 
-async def erase_person(session: AsyncSession, user: User) -> None:
+async def erase_person(session: AsyncSession, user: User, ban_secret: bytes) -> None:
     await _zero_freed_sqlite_pages(session)
     erased_name = notifications.name_of(user)
     match_ids = list(await session.scalars(select(MatchMember.match_id).where(MatchMember.user_id == user.id)))
@@ -60,6 +64,7 @@ async def erase_person(session: AsyncSession, user: User) -> None:
     groups = await _leave_meetups(session, user)
     await session.execute(delete(Announcement).where(  # an unsent draft is their own words
         Announcement.author_id == user.id, Announcement.status == AnnouncementStatus.DRAFT))
+    await _keep_bans(session, user, ban_secret)
     await _forget_rights_and_state(session, user)
     for field in PERSONAL_FIELDS:
         setattr(user, field, None)
@@ -142,6 +147,16 @@ async def _requeue_rosters(session: AsyncSession, group_id: int, erased_name: st
     for member in members:
         if member.id in waiting:
             await queue(session, *notifications.rosters(member, meetup, community, group, members))
+
+
+async def _keep_bans(session: AsyncSession, user: User, secret: bytes) -> None:
+    if user.telegram_id is None:
+        return
+    key = person_key(secret, user.telegram_id)
+    banned = set(await session.scalars(select(Membership.community_id).where(
+        Membership.user_id == user.id, Membership.banned_at.is_not(None))))
+    kept = set(await session.scalars(select(ErasedBan.community_id).where(ErasedBan.person_key == key)))
+    session.add_all(ErasedBan(community_id=community_id, person_key=key) for community_id in banned - kept)
 
 
 async def _forget_rights_and_state(session: AsyncSession, user: User) -> None:

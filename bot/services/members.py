@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db.models import Community, Match, MatchMember, Membership, MembershipStatus, Round, User
+from bot.db.models import Community, ErasedBan, Match, MatchMember, Membership, MembershipStatus, Round, User
 from bot.domain.rights import GroupAdminCheck
 from bot.outbox import outbox_values, queue
 from bot.services.communities import is_admin, is_row_id
@@ -60,6 +60,7 @@ class MemberPage:
     number: int  # from 0; a page past the end shows the last one
     pages: int
     total: int  # members on all pages (matching the search, if any)
+    erased_bans: int = 0  # people banned here who erased their data since (their bans stay, without names)
 
 
 def name_matches(query: str, *names: str | None) -> bool:
@@ -86,7 +87,20 @@ async def page_of(session: AsyncSession, community: Community, page: int, query:
         select(Membership).options(selectinload(Membership.user)).where(Membership.id.in_(chosen)))}
     last = await last_matched(session, community.id, [membership.user_id for membership in loaded.values()])
     rows = [(loaded[i], last.get(loaded[i].user_id)) for i in chosen if i in loaded]
-    return MemberPage(rows, number, pages, len(ids))
+    return MemberPage(rows, number, pages, len(ids), await erased_ban_count(session, community))
+
+
+async def erased_ban_count(session: AsyncSession, community: Community) -> int:
+    count = await session.scalar(select(func.count()).select_from(ErasedBan)
+                                 .where(ErasedBan.community_id == community.id))
+    return int(count or 0)
+
+
+async def lift_erased_bans(session: AsyncSession, community: Community) -> int:
+    """Lift the bans of everyone banned here who has erased their data since: they may join again."""
+    lifted = await session.execute(delete(ErasedBan).where(ErasedBan.community_id == community.id))
+    await session.commit()
+    return int(getattr(lifted, "rowcount", 0) or 0)
 
 
 async def last_matched(session: AsyncSession, community_id: int, user_ids: list[int]) -> dict[int, datetime]:

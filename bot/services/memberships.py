@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.db.base import utcnow
-from bot.db.models import Community, Membership, MembershipStatus, User
+from bot.db.models import Community, ErasedBan, Membership, MembershipStatus, User
+from bot.domain.bans import person_key
 from bot.domain.membership import JoinOutcome, PauseLength
 
 
-async def join(session: AsyncSession, user: User, community: Community) -> JoinOutcome | None:
-    """Join through an invite link (every way of joining comes here); None: the community banned this person,
-    and no invite link lets them back in until an admin unbans them."""
+async def join(session: AsyncSession, user: User, community: Community, ban_secret: bytes) -> JoinOutcome | None:
+    """Join through an invite link (every way of joining comes here); None: the community banned this person
+    (before or after they erased their data), and no invite link lets them back in until an admin unbans them."""
     membership = await session.scalar(
         select(Membership).where(Membership.user_id == user.id, Membership.community_id == community.id)
     )
     if membership is not None and membership.banned_at is not None:
+        return None
+    if membership is None and await _banned_before_erasure(session, user, community, ban_secret):
         return None
     if membership is None:
         session.add(Membership(user_id=user.id, community_id=community.id))
@@ -29,6 +32,14 @@ async def join(session: AsyncSession, user: User, community: Community) -> JoinO
         outcome = JoinOutcome.ALREADY
     await session.commit()
     return outcome
+
+
+async def _banned_before_erasure(session: AsyncSession, user: User, community: Community, secret: bytes) -> bool:
+    if user.telegram_id is None:
+        return False
+    key = person_key(secret, user.telegram_id)
+    return bool(await session.scalar(select(exists().where(
+        ErasedBan.community_id == community.id, ErasedBan.person_key == key))))
 
 
 async def memberships_of(session: AsyncSession, user: User, *, include_left: bool = False) -> list[Membership]:
