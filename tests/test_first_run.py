@@ -117,6 +117,29 @@ async def test_help_in_the_middle_of_the_questionnaire_is_no_answer_and_the_ques
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+async def test_another_invite_link_in_the_middle_of_the_questionnaire_joins_and_the_questionnaire_goes_on(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str
+) -> None:
+    olga = person(1, "Olga", username="olga", language_code=language)
+    first = await create_community(olga, "Berlin Founders")
+    second = await create_community(olga, "Design Guild")
+    alice = person(2, "Alice", username="alice", language_code=language)
+    await alice.say(f"/start {first}")
+    await alice.press_key("q.name.keep", name="Alice")
+    replies = plain(await alice.say(f"/start {second}"))
+    assert alice.tr("start.welcome", community="Design Guild") in replies
+    assert alice.tr("q.joined_mid_way") in replies
+    assert alice.like("q.about").search(replies)  # the question she is on, again
+    replies = plain(await alice.say("/start nosuchcode"))
+    assert alice.tr("start.bad_code") in replies and alice.like("q.about").search(replies)
+    assert alice.like("q.interests").search(plain(await alice.say("I run a small design studio in Berlin.")))
+    async with sessionmaker() as session:
+        joined = await session.scalars(select(Community.name).join(Membership).join(User)
+                                       .where(User.telegram_id == alice.id).order_by(Community.name))
+        assert list(joined) == ["Berlin Founders", "Design Guild"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 async def test_help_and_start_in_a_group_point_to_the_private_chat(
     person: PersonFactory, tg: FakeTelegram, language: str
 ) -> None:

@@ -8,23 +8,26 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.db.models import Community, MeetingFormat, User
 from bot.domain import profile
 from bot.domain.draft import ProfileDraft, valid_fields
+from bot.domain.membership import JoinOutcome
 from bot.domain.profile import Step
 from bot.domain.topics import MAX_TOPICS, MEETING_LANGUAGES, HelpTopic, suggested_languages
 from bot.handlers.replies import replace_buttons, stale_button
 from bot.presentation import keyboards
 from bot.presentation.callbacks import NewQuestionsCb, ProfileEditCb, QuestionCb, TopicCb
+from bot.presentation.joining import welcome
 from bot.presentation.render import profile_card
 from bot.presentation.texts import Html, Texts
-from bot.services import communities, profiles
+from bot.services import communities, memberships, profiles
 
 
 class Questionnaire(StatesGroup):
@@ -229,6 +232,24 @@ async def cancel(message: Message, state: FSMContext, user: User, texts: Texts) 
 
 async def command_mid_way(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
     await reask(bot, state, user, texts, texts("q.command_mid_way"))
+
+
+async def join_mid_way(message: Message, command: CommandObject, bot: Bot, state: FSMContext,
+                       session: AsyncSession, user: User, texts: Texts, settings: Settings) -> None:
+    """Another community's invite link opened in the middle of the questionnaire: joined (the profile being
+    written is used there too), and the questionnaire goes on where it was."""
+    community = await communities.by_invite_code(session, command.args or "")
+    if community is None:
+        await reask(bot, state, user, texts, texts("start.bad_code"))
+        return
+    outcome = await memberships.join(session, user, community, settings.erased_ban_secret)
+    if outcome is None:
+        await reask(bot, state, user, texts, texts("start.join_refused"))
+        return
+    if outcome is JoinOutcome.ALREADY:  # e.g. the link of the community this questionnaire is for: nothing new
+        await reask(bot, state, user, texts, texts("q.command_mid_way"))
+        return
+    await reask(bot, state, user, texts, Html(f"{welcome(texts, community, outcome)}\n\n{texts('q.joined_mid_way')}"))
 
 
 async def text_answer(message: Message, bot: Bot, state: FSMContext, user: User, texts: Texts) -> None:
@@ -530,6 +551,7 @@ def setup() -> Router:
     router.message.filter(F.chat.type == "private")
     in_questionnaire = StateFilter(Questionnaire)
     router.message.register(cancel, Command("cancel"))
+    router.message.register(join_mid_way, in_questionnaire, CommandStart(deep_link=True))
     router.message.register(command_mid_way, in_questionnaire, F.text.startswith("/"))
     router.message.register(text_answer, StateFilter(*TEXT_STATES), F.text)
     router.message.register(timezone_answer, Questionnaire.timezone, F.text)

@@ -19,19 +19,12 @@ from bot.handlers.admin_access import community_for_button
 from bot.handlers.replies import replace_buttons, stale_button
 from bot.presentation import keyboards
 from bot.presentation.callbacks import JoinCb
+from bot.presentation.joining import welcome
 from bot.presentation.render import membership_line, profile_card
 from bot.presentation.texts import Html, Texts, pack
 from bot.services import communities, memberships
 
 QUESTIONNAIRE_STATES = frozenset(state.state for state in questionnaire.Questionnaire.__states__)
-
-
-def welcome(texts: Texts, community: Community, outcome: JoinOutcome) -> str:
-    key = "start.already_member" if outcome is JoinOutcome.ALREADY else "start.welcome"
-    text = texts(key, community=community.name)
-    if not community.description:
-        return text
-    return f"{text}\n\n{texts('start.description', description=community.description)}"
 
 
 async def welcome_member(bot: Bot, state: FSMContext, session: AsyncSession, user: User, texts: Texts,
