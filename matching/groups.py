@@ -20,6 +20,16 @@ A pair inside a group costs (`matching/partition.py` searches for the cheapest b
 The weights are lexicographic in practice: repeats dominate interests and scores (a pair scores at most about
 70 units, and one swap in groups of 30 changes at most 116 pairs: 8,000 < ``REPEAT``).
 
+Repeat-free schedules come first: when everyone splits exactly into k groups of ``size`` (at most
+`designs.MAX_POINTS` people) and `matching/designs.py` builds a repeat-free schedule of k groups of ``size``
+(people are its points in the order of their ids), the cheapest of its rounds that breaks nothing — no block,
+no pair who may not meet, no repeat, a language in every group — is taken as it is (`design_round`). A static
+community meeting again and again in these sizes then goes through the whole schedule (15 people in trios: 7
+meetups; 16 in fours: 5) where a meetup-by-meetup search runs out of fresh groups sooner; the price is that
+interests and scores only choose among the schedule's fresh rounds. When no round fits (someone joined or left,
+a block, a language, a past meetup formed otherwise) or the admin asked to group people by interest
+(``by_interest``: grouping like-minded people is then the point), the search below forms the groups.
+
 Lower bound on repeats (reported as ``GroupResult.lower_bound``): the groups of one past round are disjoint,
 and the people of a past group of m spread over k new groups leave at least the pairs of an even split
 (pigeonhole); the bound is the best such round.
@@ -35,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from matching.designs import MAX_POINTS, cheapest_fresh_round, schedule
 from matching.model import InputError, Instance, Reasons
 from matching.partition import Costs, Ints, group_count, partition
 from matching.rounds import by_place, separate
@@ -79,6 +90,7 @@ class GroupResult:
     blocked: int = 0  # pairs who may not meet that the balanced search left together, before the repair (0 unless
     # the sizes force it)
     left_out: tuple[int, ...] = ()  # ids no group could take: everyone they may meet is in groups they may not join
+    from_design: bool = False  # the groups are a round of a repeat-free schedule (`matching/designs.py`)
 
 
 def repeat_lower_bound(instance: Instance, size: int) -> int:
@@ -234,7 +246,8 @@ def form_groups(
     repaired (sizes may then differ by more, and whoever no group can take is in `left_out`). The search stops at
     the lower bound, after `stall` steps without a better partition (default `partition.default_stall(n)`; each
     step costs O(n)) or at time_limit: deterministic per seed unless time_limit is what stops it. Above `CHUNK`
-    people, chunks of whole groups are formed one after another.
+    people, chunks of whole groups are formed one after another. A round of a repeat-free schedule that breaks
+    nothing comes before the search (`design_round`, `GroupResult.from_design`).
 
     With one_place, everyone meets at the meetup's one place (online, or in person at its venue): how each member
     would meet a partner (format, city) no longer matters, so only blocks and languages keep people apart."""
@@ -246,8 +259,11 @@ def form_groups(
     if not instance.members:
         return GroupResult((), 0, time.perf_counter() - start)
     costs = MeetupCosts(instance, size, by_interest, weights)
-    order = by_place(costs.rules, np.arange(costs.n), seed)  # only matters above CHUNK people
-    found = partition(costs.n, size, costs, order, seed, start + max(0.0, time_limit), stall)
+    found = None if by_interest else design_round(costs, size)
+    designed = found is not None  # conflict-free and every group with a language: `separate` leaves it as it is
+    if found is None:
+        order = by_place(costs.rules, np.arange(costs.n), seed)  # only matters above CHUNK people
+        found = partition(costs.n, size, costs, order, seed, start + max(0.0, time_limit), stall)
     rules = costs.rules
     apart = sum(1 for g in found for i, j in combinations(g, 2) if not rules.allowed(i, j))
     mute = any(common_languages(tuple(rules.profiles[p] for p in g)) == frozenset() for g in found)
@@ -260,7 +276,28 @@ def form_groups(
         lower_bound=costs.repeat_bound,
         blocked=apart,
         left_out=tuple(costs.ids[p] for p in alone),
+        from_design=designed,
     )
+
+
+def design_round(costs: MeetupCosts, size: int) -> list[list[int]] | None:
+    """A round of the repeat-free schedule of k groups of `size` (`designs.schedule`; people are points in the
+    order of their ids) that breaks no rule: no block, no pair who may not meet, no repeat (no conflict at all),
+    every group with a language in common; the cheapest such round by the meetup's costs. None when the sizes
+    are not exactly k × size, there are more than `designs.MAX_POINTS` people, no schedule is known, or every
+    round of it breaks something (then the search forms the groups). A community that keeps meeting in these
+    sizes thus goes through the whole schedule, round after round, without anyone meeting twice."""
+    n = costs.n
+    k = group_count(n, size)
+    if k < 2 or n != k * size or n > MAX_POINTS:
+        return None
+    rounds = schedule(k, size)
+    if rounds is None:
+        return None
+    everyone = costs(np.arange(n, dtype=np.int64))
+    profiles = costs.rules.profiles
+    return cheapest_fresh_round(rounds, everyone.conflict, everyone.pair,
+                                lambda g: common_languages(tuple(profiles[p] for p in g)) != frozenset())
 
 
 def _describe(costs: MeetupCosts, groups: list[list[int]]) -> tuple[Group, ...]:
