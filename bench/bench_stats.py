@@ -13,17 +13,24 @@ Then it times ``services.stats.community_stats`` + ``presentation.charts.render_
 both languages) and ``services.export.export_all`` (what /export writes), with the Python heap's peak growth
 during the export (tracemalloc), and writes the charts as PNG files to ``--out``.
 
+The reference, measured in the same run: ``--reference COMMIT`` times the same steps with
+``services/stats.py``, ``services/export.py`` and ``presentation/charts.py`` as they were at COMMIT (loaded from
+git), so a figure can be read against the machine's load at that moment. PostgreSQL's statistics are updated
+(ANALYZE) after filling, as autovacuum would do in a running bot.
+
 Usage: .venv/bin/python bench/bench_stats.py [--sample | --members 10000] [--rounds 6] [--seed 1]
-       [--out docs/charts] [--database-url URL]   (default: a temporary SQLite file; a migrated database named
-       by URL is filled once and measured again on later runs)
+       [--out docs/charts] [--database-url URL] [--reference COMMIT]   (default: a temporary SQLite file; a
+       migrated database named by URL is filled once and measured again on later runs)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +41,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select, update
+from types import ModuleType
+
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import SAMPLE
@@ -42,7 +51,8 @@ from bot.db.base import utcnow
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import Community, Match, MatchMember, MeetingFormat, Membership, Outcome, Round, User
-from bot.presentation.charts import Chart, render_charts
+from bot.presentation import charts as charts_module
+from bot.presentation.charts import Chart
 from bot.presentation.texts import Texts
 from bot.services import export, rounds, stats
 from matching.simulate import generate_members
@@ -167,26 +177,45 @@ def save(charts: list[Chart], out: Path, language: str) -> None:
         (out / f"{chart.name}-{language}.png").write_bytes(chart.png)
 
 
-async def measure(sessionmaker: async_sessionmaker[AsyncSession], community_id: int, out: Path) -> None:
+def load_at(commit: str, path: str) -> ModuleType:
+    """The module at `path` (e.g. bot/services/stats.py) as it was at `commit`, as a module of its own."""
+    source = subprocess.run(["git", "show", f"{commit}:{path}"], check=True, capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent.parent).stdout
+    name = f"reference_{path.replace('/', '_').removesuffix('.py')}"
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    exec(compile(source, f"{commit[:7]}:{path}", "exec"), module.__dict__)  # our own history
+    return module
+
+
+def load() -> str:
+    return Path("/proc/loadavg").read_text().split(" ", 1)[0] if Path("/proc/loadavg").exists() else "?"
+
+
+async def measure(sessionmaker: async_sessionmaker[AsyncSession], community_id: int, out: Path,
+                  modules: tuple[Any, Any, Any], label: str) -> None:
+    stats_module, export_module, charts_module = modules
     for language in ("en", "ru"):
         async with sessionmaker() as session:
             community = await session.get(Community, community_id)
             assert community is not None
             started = time.perf_counter()
-            numbers = await stats.community_stats(session, community, utcnow())
+            numbers = await stats_module.community_stats(session, community, utcnow())
             loaded = time.perf_counter()
-            charts = await asyncio.to_thread(render_charts, Texts(language), numbers)
+            charts = await asyncio.to_thread(charts_module.render_charts, Texts(language), numbers)
             done = time.perf_counter()
-        print(f"/stats ({language}): {done - started:.2f} s (queries {loaded - started:.2f} s, "
-              f"{len(charts)} charts {done - loaded:.2f} s)")
-        save(charts, out, language)
-    seconds, sizes = await export_once(sessionmaker, community_id, traced=False)
-    peak, _ = await export_once(sessionmaker, community_id, traced=True)  # tracing slows Python down: a second run
-    print(f"/export: {seconds:.2f} s, Python heap peak growth {peak / 1e6:.1f} MB ({sizes})")
-    print(f"charts written to {out}/")
+        print(f"{label} /stats ({language}): {done - started:.2f} s (queries {loaded - started:.2f} s, "
+              f"{len(charts)} charts {done - loaded:.2f} s), load {load()}")
+        if label == "now":
+            save(charts, out, language)
+    seconds, sizes = await export_once(sessionmaker, community_id, export_module, traced=False)
+    peak, _ = await export_once(sessionmaker, community_id, export_module, traced=True)  # tracing slows Python
+    print(f"{label} /export: {seconds:.2f} s, Python heap peak growth {peak / 1e6:.1f} MB ({sizes}), load {load()}")
 
 
-async def export_once(sessionmaker: async_sessionmaker[AsyncSession], community_id: int, *,
+async def export_once(sessionmaker: async_sessionmaker[AsyncSession], community_id: int, export_module: Any, *,
                       traced: bool) -> tuple[float, str]:
     """Seconds and file sizes of one /export, or (with `traced`) the Python heap's peak growth in its place."""
     async with sessionmaker() as session:
@@ -196,7 +225,7 @@ async def export_once(sessionmaker: async_sessionmaker[AsyncSession], community_
             if traced:
                 tracemalloc.start()
             started = time.perf_counter()
-            files = await export.export_all(session, community, Path(folder))
+            files = await export_module.export_all(session, community, Path(folder))
             seconds = time.perf_counter() - started
             if traced:
                 seconds = tracemalloc.get_traced_memory()[1]
@@ -222,8 +251,20 @@ async def main(args: argparse.Namespace) -> None:
             await session.execute(update(Membership).where(Membership.id % 97 == 0)
                                   .values(status="left", banned_at=utcnow()))
             await session.commit()
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as connection:
+                await connection.execute(text("ANALYZE"))
+                await connection.commit()
         print(f"filled in {time.perf_counter() - started:.1f} s")
-    await measure(sessionmaker, community_id, Path(args.out))
+    current = (stats, export, charts_module)
+    await measure(sessionmaker, community_id, Path(args.out), current, "now")
+    if args.reference:
+        stats_at, export_at, charts_at = (load_at(args.reference, f"bot/{path}.py")
+                                          for path in ("services/stats", "services/export", "presentation/charts"))
+        reference = (stats_at, export_at, charts_at)
+        await measure(sessionmaker, community_id, Path(args.out), reference, f"reference {args.reference[:7]}")
+        await measure(sessionmaker, community_id, Path(args.out), current, "now")  # again: the load moves
+    print(f"charts written to {args.out}/")
     await engine.dispose()
     folder.cleanup()
 
@@ -236,4 +277,5 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default="docs/charts")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--reference", default=None, help="a commit whose /stats and /export to time as well")
     asyncio.run(main(parser.parse_args()))

@@ -124,6 +124,23 @@ def _integers(axis: Axis, bins: int | None = None) -> None:
     axis.set_major_locator(MaxNLocator(nbins=bins or "auto", integer=True))
 
 
+def _bars(axes: Axes, heights: Sequence[float], *, colour: str, bottom: Sequence[float] | None = None,
+          label: str | None = None) -> None:
+    """Vertical bars 0.8 wide at 0, 1, 2 … as one collection: `Axes.bar` makes an artist per bar, which took
+    most of a chart's time with 100 rounds. Looks the same; the y axis starts at 0 (as with bars)."""
+    from matplotlib.collections import PolyCollection
+
+    below = bottom or [0.0] * len(heights)
+    boxes = [[(x - 0.4, low), (x - 0.4, low + high), (x + 0.4, low + high), (x + 0.4, low)]
+             for x, (low, high) in enumerate(zip(below, heights, strict=True))]
+    axes.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="none", label=label))
+    pad = 0.05 * (len(heights) - 0.2)  # Axes.bar's default margins
+    axes.set_xlim(-0.4 - pad, len(heights) - 0.6 + pad)
+    top = max((low + high for low, high in zip(below, heights, strict=True)), default=0)
+    if axes.get_ylim()[1] < top or axes.get_ylim() == (0.0, 1.0):
+        axes.set_ylim(0, max(top, 1) * 1.05)
+
+
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -159,7 +176,7 @@ def members_chart(texts: Texts, stats: StatsView) -> bytes | None:
     if len(weeks) <= 16:  # a few weeks read best as bars
         bottom = [0] * len(weeks)
         for status, label, colour in zip(shown, labels, colours, strict=True):
-            axes.bar(range(len(weeks)), series[status], bottom=bottom, label=label, color=colour, width=0.8)
+            _bars(axes, series[status], bottom=bottom, label=label, colour=colour)
             bottom = [below + value for below, value in zip(bottom, series[status], strict=True)]
     else:
         axes.stackplot(range(len(weeks)), *(series[status] for status in shown), labels=labels, colors=colours,
@@ -179,11 +196,9 @@ def participation_chart(texts: Texts, stats: StatsView) -> bytes | None:
     if not rounds:
         return None
     figure, (axes,) = _axes()
-    positions = range(len(rounds))
     matched, left_out = [r.matched for r in rounds], [r.left_out for r in rounds]
-    axes.bar(positions, matched, color=COLOURS["matched"], label=texts.label("stats.matched"), width=0.8)
-    axes.bar(positions, left_out, bottom=matched, color=COLOURS["left_out"], label=texts.label("stats.left_out"),
-             width=0.8)
+    _bars(axes, matched, colour=COLOURS["matched"], label=texts.label("stats.matched"))
+    _bars(axes, left_out, bottom=matched, colour=COLOURS["left_out"], label=texts.label("stats.left_out"))
     _thin_ticks(axes, _round_labels(rounds))
     _integers(axes.yaxis)
     _headroom(axes, max(a + b for a, b in zip(matched, left_out, strict=True)))
@@ -199,7 +214,7 @@ def checkins_chart(texts: Texts, stats: StatsView) -> bytes | None:
         return None
     figure, (rate, rating) = _axes(2, HEIGHT * 1.35)
     positions = list(range(len(rounds)))
-    rate.bar(positions, [100 * (r.met_rate or 0) for r in rounds], color=COLOURS["met"], width=0.8)
+    _bars(rate, [100 * (r.met_rate or 0) for r in rounds], colour=COLOURS["met"])
     rate.set_ylim(0, 100)
     from matplotlib.ticker import PercentFormatter
 
@@ -246,7 +261,7 @@ def connections_chart(texts: Texts, stats: StatsView) -> bytes | None:
         return None
     figure, (axes,) = _axes()
     top = max(histogram)
-    axes.bar(range(top + 1), [histogram.get(met, 0) for met in range(top + 1)], color=COLOURS["active"], width=0.8)
+    _bars(axes, [histogram.get(met, 0) for met in range(top + 1)], colour=COLOURS["active"])
     _integers(axes.xaxis)
     _integers(axes.yaxis)
     _style(axes, texts.label("stats.connections_title"), texts.label("stats.axis_connections"),
