@@ -24,6 +24,7 @@ from bot.handlers import (
     admin_members,
     admin_preview,
     admin_rounds,
+    admin_settings,
     admin_stats,
     admin_team,
     fallback,
@@ -82,7 +83,7 @@ def create_dispatcher(
     dispatcher.message.outer_middleware(CleanTextMiddleware())
     # Order matters: the wizards intercept commands typed mid-way; the fallback comes last.
     dispatcher.include_routers(
-        admin_announce.setup(),
+        admin_announce.setup(), admin_settings.setup(),
         meetups.setup(), schedule.setup(),
         admin_members.setup(), admin_team.setup(), start.setup_help(), questionnaire.setup(), start.setup(),
         membership.setup(), rounds.setup(), admin.setup(), admin_rounds.setup(), admin_preview.setup(),

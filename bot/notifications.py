@@ -39,7 +39,8 @@ def _to(person: User, kind: str, text: str, community_id: int | None = None, **e
 def intro(community: Community, me: User, partners: list[User], reasons: Reasons, writer_id: int | None,
           repeat: bool = False) -> list[Row]:
     """`me`'s introduction as one or more messages in order (a group's may not fit one)."""
-    parts = render.intro(Texts(me.language), community.name, me, partners, reasons, writer_id, repeat)
+    parts = render.intro(Texts(me.language), community.name, me, partners, reasons, writer_id, repeat,
+                         note=community.intro_note)
     return [_to(me, "intro" if index == 0 else INTRO_CONTINUED, text, community.id)
             for index, text in enumerate(parts)]
 
@@ -109,6 +110,11 @@ def partner_left(person: User, match_id: int, others_staying: int, community: st
         return _to(person, "partner_left", texts("erased.group_member_left", community=community), match_id=match_id)
     return _to(person, "partner_left", texts("erased.partner_left", community=community),
                reply_markup=keyboards.replacement(texts, match_id), match_id=match_id)
+
+
+def community_notice(person: User, key: str, community: str, community_id: int | None) -> Row:
+    """A member told that their community was archived, brought back or deleted (`key` names the text)."""
+    return _to(person, "community_notice", Texts(person.language)(key, community=community), community_id)
 
 
 def name_of(person: User) -> str:

@@ -60,11 +60,20 @@ class RoundScheduler:
                                max_instances=1, coalesce=True, replace_existing=True)
 
     def sync(self, community: Community) -> None:
-        """(Re)build one community's round job, e.g. after /schedule changed it: no restart needed."""
+        """(Re)build one community's round job, e.g. after /schedule changed it: no restart needed. An archived
+        community has none."""
+        if community.archived_at is not None:
+            self.forget(community.id)
+            return
         self.scheduler.add_job(
             self.run_round, round_trigger(community), args=[community.id], id=f"round:{community.id}",
             replace_existing=True, max_instances=1, coalesce=True, misfire_grace_time=None,
         )
+
+    def forget(self, community_id: int) -> None:
+        """No more round job for this community (archived or deleted)."""
+        if self.scheduler.get_job(f"round:{community_id}") is not None:
+            self.scheduler.remove_job(f"round:{community_id}")
 
     def job_ids(self) -> set[str]:
         return {job.id for job in self.scheduler.get_jobs()}

@@ -2,9 +2,10 @@
 
 Through the real Dispatcher, the outbox worker and the fake Telegram server (which refuses texts over 4,096
 characters and invalid HTML, as Telegram does), on both databases: intros for a pair, a trio, groups of 5 and 8
-and a round of ten in groups of five, whose members use every field's maximum length, in English and Russian;
-a trio whose members picked different interests; a message Telegram refuses for good reaching the admins as a
-report, once; and the long lists (/invite for 40 communities, /network with 30 people).
+and a round of ten in groups of five, whose members use every field's maximum length, in English and Russian,
+with the organisers' longest note under every header; a trio whose members picked different interests; a message
+Telegram refuses for good reaching the admins as a report, once; and the long lists (/invite for 40 communities,
+/network with 30 people).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.db.models import (
     Round,
     User,
 )
+from bot.domain.community_settings import NOTE_LIMIT
 from bot.domain.profile import TEXT_LIMITS, Step
 from bot.jobs import Jobs
 from bot.presentation.texts import MESSAGE_LIMIT, Html, catalog, telegram_length
@@ -55,6 +57,9 @@ def longest(prefix: str, limit: int, filler: str) -> str:
     return (prefix + " " + filler * limit)[:limit]
 
 
+NOTE = longest("Meet at <Café> & say “hi” — встречаемся у входа;", NOTE_LIMIT, " bring ideas & <questions>!")
+
+
 def wants(index: int, limit: int) -> str:
     """A phrase list of the longest allowed length; neighbours share phrases, so help flows every way."""
     rotated = PHRASES[index % len(PHRASES):] + PHRASES[:index % len(PHRASES)]
@@ -71,6 +76,7 @@ async def seed_longest_profiles(sessionmaker: async_sessionmaker[AsyncSession], 
         community = await session.get(Community, seeded.id)
         assert community is not None
         community.round_group_size = group_size
+        community.intro_note = NOTE  # the organisers' note at its longest, in every intro
         for index, telegram_id in enumerate(seeded.member_telegram_ids):
             person = await session.scalar(select(User).where(User.telegram_id == telegram_id))
             assert person is not None
@@ -151,6 +157,7 @@ async def test_every_reader_gets_a_whole_true_intro_within_telegrams_limits(
         others = [names[other] for other in together[chat]]
         assert all(name in shown for name in others)
         assert not any(names[other] in shown for other in chats if other != chat and other not in together[chat])
+        assert catalogue.text("intro.note", note=NOTE) in parts[0].plain_text  # under the header, whole
         seated = len(others) + 1
         if seated == 2:
             assert catalogue.like("intro").fullmatch(parts[0].plain_text) and len(parts) == 1

@@ -130,6 +130,9 @@ class Community(Base):
     # The linked group's Join message (the bot's own message in chat_id): edited, not posted again, when
     # the group is re-pointed to another community or the community is renamed.
     join_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # /settings: the organiser's note added to every intro (None: no note); archived: no rounds until unarchived.
+    intro_note: Mapped[str | None] = mapped_column(Text)
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="community")
 

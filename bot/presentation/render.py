@@ -163,15 +163,21 @@ def icebreaker(texts: Texts, tags: Iterable[str]) -> Html:
     return texts("icebreaker.any")
 
 
+def with_note(header: Html, note: str | None, texts: Texts) -> Html:
+    """An intro's header, followed by the organisers' note when the community has one (escaped as typed)."""
+    return Html(f"{header}\n\n{texts('intro.note', note=note)}") if note else header
+
+
 def intro(texts: Texts, community: str, me: User, partners: Sequence[User], reasons: Reasons,
-          writer_id: int | None, repeat: bool = False) -> list[Html]:
-    """`me`'s introduction to their pair, trio or group: messages in order, each within Telegram's limit."""
+          writer_id: int | None, repeat: bool = False, note: str | None = None) -> list[Html]:
+    """`me`'s introduction to their pair, trio or group: messages in order, each within Telegram's limit; the
+    organisers' note (if any) under the header."""
     tags = [tag for partner in partners for tag in shared_interests(me, partner)]
     if len(partners) > 1:
-        return group_intro(texts, community, me, partners, reasons, writer_id, tags)
+        return group_intro(texts, community, me, partners, reasons, writer_id, tags, note)
     (partner,) = partners
     first = texts("intro.they_first", name=name_of(partner)) if writer_id == partner.id else texts("intro.you_first")
-    text = texts("intro", header=texts("intro.header", community=community),
+    text = texts("intro", header=with_note(texts("intro.header", community=community), note, texts),
                  cards=profile_card(texts, draft_from(partner), partner),
                  why=bullets(why_lines(texts, me, partner, reasons, repeat)), icebreaker=icebreaker(texts, tags),
                  first=first)
@@ -180,12 +186,12 @@ def intro(texts: Texts, community: str, me: User, partners: Sequence[User], reas
 
 
 def group_intro(texts: Texts, community: str, me: User, partners: Sequence[User], reasons: Reasons,
-                writer_id: int | None, tags: list[str]) -> list[Html]:
+                writer_id: int | None, tags: list[str], note: str | None = None) -> list[Html]:
     """A card per other member, each followed by what the reader and that member share; then who creates the
     group chat with everyone's contacts. Full cards for a trio, compact ones for larger groups."""
     header = texts("intro.header_trio", community=community) if len(partners) == 2 else \
         texts("intro.header_group", community=community, count=len(partners) + 1)
-    pieces = [header]
+    pieces = [with_note(header, note, texts)]
     full = len(partners) <= FULL_CARDS_UP_TO
     for partner in partners:
         card = profile_card(texts, draft_from(partner), partner) if full else compact_card(texts, partner)

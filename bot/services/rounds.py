@@ -240,10 +240,10 @@ async def add_match(
 
 
 async def run_due_round(session: AsyncSession, community: Community, now: datetime) -> RoundSummary | None:
-    """The scheduled round for the latest period, if it has not run; a missed period runs once, late. Its
-    admins are sent what it did."""
+    """The scheduled round for the latest period, if it has not run (and the community is not archived); a
+    missed period runs once, late. Its admins are sent what it did."""
     moment = Schedule.of(community).latest(now)
-    if moment < community.created_at:
+    if moment < community.created_at or community.archived_at is not None:  # archived: no rounds
         return None
     return await create_round(session, community, period_key(moment), now, tell_admins=True)
 

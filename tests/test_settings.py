@@ -1,0 +1,324 @@
+"""/settings (issue 12, point 3): the description shown on joining, the organisers' note in every intro, interest
+tags and help topics, archive and delete — in English and Russian, on both databases, with rights checked on every
+command, typed answer and press (a member, an admin of another community, forged and out-of-date buttons)."""
+
+from __future__ import annotations
+
+import pytest
+from aiogram import Bot
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import create_dispatcher
+from bot.config import Settings
+from bot.db.models import Community, CommunityAdmin, Membership, OutboxMessage, Round, User
+from bot.domain.community_settings import DESCRIPTION_LIMIT, ITEM_LIMIT, NOTE_LIMIT, fingerprint
+from bot.handlers.admin_settings import ACTIONS
+from bot.jobs import Jobs
+from bot.presentation import settings_views as views
+from bot.presentation.settings_views import SettingsCb
+from bot.scheduler import RoundScheduler
+from tests.conftest import PersonFactory
+from tests.support.driver import Person, plain
+from tests.support.factories import ADMIN_TELEGRAM_ID, community_with_members
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.journeys import deliver, run_matchnow
+from tests.support.updates import TgUser, UpdateFactory
+
+LANGUAGES = ["en", "ru"]
+
+
+async def speaking(sessionmaker: async_sessionmaker[AsyncSession], telegram_ids: list[int], language: str) -> None:
+    async with sessionmaker() as session:
+        await session.execute(update(User).where(User.telegram_id.in_(telegram_ids)).values(language=language))
+        await session.commit()
+
+
+async def community(sessionmaker: async_sessionmaker[AsyncSession], community_id: int) -> Community:
+    async with sessionmaker() as session:
+        found = await session.get(Community, community_id)
+        assert found is not None
+        return found
+
+
+async def interests_of(sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int) -> User:
+    async with sessionmaker() as session:
+        found = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+        assert found is not None
+        return found
+
+
+async def olga_in(person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str,
+                  members: int = 2) -> tuple[Person, int, list[int]]:
+    seeded = await community_with_members(sessionmaker, members)
+    await speaking(sessionmaker, [ADMIN_TELEGRAM_ID, *seeded.member_telegram_ids], language)
+    return person(ADMIN_TELEGRAM_ID, "Olga", language_code=language), seeded.id, seeded.member_telegram_ids
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_a_description_is_shown_on_joining_and_a_note_in_every_intro(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], tg: FakeTelegram, language: str,
+) -> None:
+    olga, community_id, members = await olga_in(person, sessionmaker, language)
+    menu = (await olga.say("/settings"))[-1]
+    assert menu.plain_text == olga.tr("settings.menu", community="Founders", description=olga.tr("settings.not_set"),
+                                      note=olga.tr("settings.not_set"), tags=10, topics=16,
+                                      status=olga.tr("settings.status_active"))
+    asked = (await olga.press_key("settings.b_description"))[-1]
+    assert asked.plain_text == olga.tr("settings.ask_description", community="Founders", limit=DESCRIPTION_LIMIT)
+    await olga.feed(olga.updates.sticker(olga.user))
+    assert olga.last is not None and olga.last.plain_text == olga.tr("settings.text_only")
+    too_long = "x" * (DESCRIPTION_LIMIT + 1)
+    assert plain(await olga.say(too_long)) == olga.tr("settings.problem_too_long", length=DESCRIPTION_LIMIT + 1,
+                                                      limit=DESCRIPTION_LIMIT)
+    description = "Founders <b>meet</b> & talk"
+    saved = plain(await olga.say(description))
+    assert saved.startswith(olga.tr("settings.saved")) and description in saved  # shown as typed, escaped
+
+    async with sessionmaker() as session:
+        code = (await session.get(Community, community_id)).invite_code  # type: ignore[union-attr]
+    newcomer = person(7001, "Nina", language_code=language)
+    welcome = plain(await newcomer.say(f"/start {code}"))
+    assert newcomer.tr("start.description", description=description) in welcome
+
+    await olga.say("/settings")
+    await olga.press_key("settings.b_note")
+    help_reply = plain(await olga.say("/help"))
+    assert help_reply.endswith(olga.tr("settings.goes_on"))
+    note = "We meet at <Café Einstein> & pay for ourselves"
+    await olga.say(note)
+    assert (await community(sessionmaker, community_id)).intro_note == note
+    await run_matchnow(olga)
+    await deliver(olga.bot, sessionmaker)
+    for chat in members:
+        intro = tg.messages(chat)[-1].plain_text
+        assert olga.tr("intro.note", note=note) in intro
+
+    await olga.say("/settings")
+    await olga.press_key("settings.b_note")
+    cleared = plain(await olga.press_key("settings.b_clear"))
+    assert cleared.startswith(olga.tr("settings.note_cleared"))
+    assert (await community(sessionmaker, community_id)).intro_note is None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_cancel_keeps_the_setting_and_another_command_ends_the_wait(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str,
+) -> None:
+    olga, community_id, _ = await olga_in(person, sessionmaker, language)
+    await olga.say("/settings")
+    await olga.press_key("settings.b_note")
+    assert plain(await olga.say("/cancel")) == olga.tr("settings.cancelled")
+    await olga.say("A note typed after /cancel")
+    assert (await community(sessionmaker, community_id)).intro_note is None
+    await olga.say("/settings")
+    asked = plain(await olga.press_key("settings.b_note"))
+    assert asked == olga.tr("settings.ask_note", community="Founders", limit=NOTE_LIMIT)
+    await olga.say("/invite")  # another command: it runs, and the wait ends
+    await olga.say("Typed after /invite")
+    assert (await community(sessionmaker, community_id)).intro_note is None
+
+
+def menu_header(admin: Person, name: str) -> str:
+    return admin.tr("settings.menu", community=name, description="", note="", tags=0, topics=0, status="").split(
+        "\n")[0]
+
+
+def tag_button(olga: Person, tag: str) -> str:
+    """A default tag's button reads as the catalogue names it."""
+    return olga.label(f"tag.{tag}")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_tags_are_renamed_removed_added_and_moved_keeping_members_other_answers(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str,
+) -> None:
+    olga, community_id, members = await olga_in(person, sessionmaker, language)
+    assert (await interests_of(sessionmaker, members[0])).interests == ["entrepreneurship", "it"]
+    await olga.say("/settings")
+    listed = (await olga.press_key("settings.b_tags"))[-1]
+    assert listed.plain_text == olga.tr("settings.tags", community="Founders", count=10)
+    item = (await olga.press(tag_button(olga, "it")))[-1]
+    assert item.plain_text == olga.tr("settings.item", name=tag_button(olga, "it"), position=6, count=10)
+    await olga.press_key("settings.b_rename")
+    assert plain(await olga.say("Marketing")) == olga.tr("settings.problem_taken", name="Marketing")
+    renamed = "Software & <IT>"
+    assert plain(await olga.say(renamed)).startswith(olga.tr("settings.saved"))
+    assert (await community(sessionmaker, community_id)).tags[5] == renamed
+    assert (await interests_of(sessionmaker, members[0])).interests == ["entrepreneurship", renamed]
+
+    await olga.press(renamed)
+    removed = plain(await olga.press_key("settings.b_remove"))
+    assert removed.startswith(olga.tr("settings.removed", name=renamed))
+    assert renamed not in (await community(sessionmaker, community_id)).tags
+    assert (await interests_of(sessionmaker, members[0])).interests == ["entrepreneurship"]  # the other one kept
+    assert (await interests_of(sessionmaker, members[1])).interests == ["management"]
+
+    await olga.press_key("settings.b_add")
+    assert plain(await olga.say("x" * (ITEM_LIMIT + 1))) == olga.tr(
+        "settings.problem_too_long", length=ITEM_LIMIT + 1, limit=ITEM_LIMIT)
+    await olga.say("Climate")
+    await olga.press("Climate")
+    await olga.press_key("settings.b_up")
+    tags = (await community(sessionmaker, community_id)).tags
+    assert tags[-2:] == ["Climate", "science"] and len(tags) == 10
+
+    stale = SettingsCb(community_id=community_id, action=views.REMOVE_TAG, position=5, mark=fingerprint("it"))
+    assert await olga.press_data(stale.pack()) == []
+    assert olga.answers()[-1] == olga.label("button.stale")
+    assert (await community(sessionmaker, community_id)).tags == tags
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_help_topics_are_renamed_removed_added_and_moved_keeping_members_other_answers(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str,
+) -> None:
+    olga, community_id, members = await olga_in(person, sessionmaker, language)
+    async with sessionmaker() as session:
+        await session.execute(update(User).where(User.telegram_id == members[0]).values(
+            offer_topics=["hiring", "sales"], need_topics=["design"]))
+        await session.commit()
+    await olga.say("/settings")
+    listed = (await olga.press_key("settings.b_topics"))[-1]
+    assert listed.plain_text == olga.tr("settings.topics", community="Founders", count=16)
+    hiring, sales = ("Найм", "Продажи") if language == "ru" else ("Hiring", "Sales")
+    await olga.press(hiring)
+    await olga.press_key("settings.b_rename")
+    await olga.say("Recruiting")
+    topics = (await community(sessionmaker, community_id)).help_topics or []
+    assert topics[0]["id"] == "hiring" and topics[0][language] == "Recruiting"
+    assert topics[0]["ru" if language == "en" else "en"] == ("Найм" if language == "en" else "Hiring")
+
+    await olga.press(sales)
+    await olga.press_key("settings.b_remove")
+    member = await interests_of(sessionmaker, members[0])
+    assert (member.offer_topics, member.need_topics) == (["hiring"], ["design"])
+
+    await olga.press_key("settings.b_add")
+    await olga.say("Climate tech")
+    await olga.press("Recruiting")
+    await olga.press_key("settings.b_down")
+    topics = (await community(sessionmaker, community_id)).help_topics or []
+    assert [topic["id"] for topic in topics[:2]] == ["fundraising", "hiring"] and len(topics) == 16
+    assert topics[-1]["en"] == topics[-1]["ru"] == "Climate tech" and topics[-1]["id"].startswith("c_")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_archiving_stops_rounds_and_tells_members_and_bringing_back_restarts_them(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], bot: Bot, tg: FakeTelegram, language: str,
+) -> None:
+    seeded = await community_with_members(sessionmaker, 2)
+    await speaking(sessionmaker, [ADMIN_TELEGRAM_ID, *seeded.member_telegram_ids], language)
+    jobs = Jobs(sessionmaker)
+    scheduler = RoundScheduler(jobs.round, jobs.housekeeping)
+    scheduler.start(await jobs.communities())
+    try:
+        dispatcher = create_dispatcher(settings, sessionmaker, scheduler=scheduler)
+        olga = Person(TgUser(ADMIN_TELEGRAM_ID, "Olga", language_code=language), dispatcher, bot, tg, UpdateFactory())
+        await olga.say("/settings")
+        asked = plain(await olga.press_key("settings.b_archive"))
+        assert asked == olga.tr("settings.archive_confirm", community="Founders", count=2)
+        done = plain(await olga.press_key("settings.b_archive_yes", count=2))
+        assert done.startswith(olga.tr("settings.archived", community="Founders", count=2))
+        assert f"round:{seeded.id}" not in scheduler.job_ids()
+        assert await olga.press_data(SettingsCb(community_id=seeded.id, action=views.ARCHIVE_YES).pack()) == []
+        assert olga.answers()[-1] == olga.label("button.stale")  # a second press changes nothing
+        assert await jobs.round(seeded.id) is None  # even a replica that still had the job runs no round
+        async with sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(Round)) == 0
+        await deliver(bot, sessionmaker)
+        for chat in seeded.member_telegram_ids:
+            assert tg.messages(chat)[-1].plain_text == olga.tr("settings.member_archived", community="Founders")
+
+        back = plain(await olga.press_key("settings.b_unarchive"))
+        assert back.startswith(olga.tr("settings.unarchived", community="Founders", count=2))
+        assert f"round:{seeded.id}" in scheduler.job_ids()
+        await deliver(bot, sessionmaker)
+        for chat in seeded.member_telegram_ids:
+            assert tg.messages(chat)[-1].plain_text == olga.tr("settings.member_unarchived", community="Founders")
+        assert (await community(sessionmaker, seeded.id)).archived_at is None
+    finally:
+        scheduler.shutdown()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_deleting_erases_the_communitys_personal_data_after_confirmation(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], tg: FakeTelegram, language: str,
+) -> None:
+    olga, community_id, members = await olga_in(person, sessionmaker, language, members=3)
+    await run_matchnow(olga)  # intros queued, not yet sent
+    other = await community_with_members(sessionmaker, 2, name="Other", first=5000)
+    await olga.say("/settings")
+    await olga.press("Founders")  # which community?
+    asked = plain(await olga.press_key("settings.b_delete"))
+    assert asked == olga.tr("settings.delete_confirm", community="Founders", count=3)
+    assert await _count(sessionmaker, community_id) != (0, 0, 0, 0)
+    done = plain(await olga.press_key("settings.b_delete_yes"))
+    assert done == olga.tr("settings.deleted", community="Founders", count=3)
+    assert await _count(sessionmaker, community_id) == (0, 0, 0, 0)
+    async with sessionmaker() as session:
+        assert await session.get(Community, community_id) is None
+        assert await session.get(Community, other.id) is not None  # other communities untouched
+        kinds = list(await session.scalars(select(OutboxMessage.kind).where(OutboxMessage.text != "")))
+    assert kinds == ["community_notice"] * 3  # the queued intros (with people's cards) are gone
+    await deliver(olga.bot, sessionmaker)
+    for chat in members:
+        assert [m.plain_text for m in tg.messages(chat)] == [olga.tr("settings.member_deleted", community="Founders")]
+    assert await olga.press_data(SettingsCb(community_id=community_id, action=views.DELETE_YES).pack()) == []
+    assert olga.answers()[-1] == olga.label("admin.not_admin")
+    assert plain(await olga.say("/settings")).startswith(menu_header(olga, "Other"))  # the one she still runs
+
+
+async def _count(sessionmaker: async_sessionmaker[AsyncSession], community_id: int) -> tuple[int, ...]:
+    """Memberships, admins, rounds and messages about the community (pending or with text)."""
+    async with sessionmaker() as session:
+        counts = []
+        for query in (select(func.count()).select_from(Membership).where(Membership.community_id == community_id),
+                      select(func.count()).select_from(CommunityAdmin)
+                      .where(CommunityAdmin.community_id == community_id),
+                      select(func.count()).select_from(Round).where(Round.community_id == community_id),
+                      select(func.count()).select_from(OutboxMessage).where(
+                          OutboxMessage.kind.in_(["intro", "intro_more"]), OutboxMessage.text != "")):
+            counts.append(int(await session.scalar(query) or 0))
+        return tuple(counts)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_a_member_and_another_communitys_admin_are_refused_everywhere(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str,
+) -> None:
+    alpha = await community_with_members(sessionmaker, 2, name="Alpha")
+    beta = await community_with_members(sessionmaker, 2, name="Beta", first=3000)
+    await speaking(sessionmaker, [*alpha.member_telegram_ids, *beta.member_telegram_ids], language)
+    async with sessionmaker() as session:  # Member0 of Beta runs Beta only
+        boss = await session.scalar(select(User.id).where(User.telegram_id == beta.member_telegram_ids[0]))
+        session.add(CommunityAdmin(community_id=beta.id, user_id=boss or 0))
+        await session.commit()
+    before = await community(sessionmaker, alpha.id)
+    member = person(alpha.member_telegram_ids[0], "Member0", language_code=language)
+    other_admin = person(beta.member_telegram_ids[0], "Member0", language_code=language)
+    assert plain(await member.say("/settings")) == member.tr("admin.none")
+    assert plain(await other_admin.say("/settings")).startswith(menu_header(other_admin, "Beta"))  # their own only
+    for presser in (member, other_admin):
+        for action in ACTIONS:
+            data = SettingsCb(community_id=alpha.id, action=action, position=0, mark=fingerprint(before.tags[0]))
+            assert await presser.press_data(data.pack()) == []
+            assert presser.answers()[-1] == presser.label("admin.not_admin")
+    after = await community(sessionmaker, alpha.id)
+    assert (after.tags, after.help_topics, after.description, after.intro_note, after.archived_at) == \
+        (before.tags, before.help_topics, before.description, before.intro_note, None)
+
+
+async def test_a_typed_answer_is_refused_once_rights_are_gone_and_unknown_buttons_are_out_of_date(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    olga, community_id, _ = await olga_in(person, sessionmaker, "en")
+    await olga.press_data(SettingsCb(community_id=community_id, action="no-such-action").pack())
+    assert olga.answers()[-1] == olga.label("button.stale")
+    await olga.say("/settings")
+    await olga.press_key("settings.b_note")
+    async with sessionmaker() as session:
+        await session.execute(delete(CommunityAdmin).where(CommunityAdmin.community_id == community_id))
+        await session.commit()
+    assert plain(await olga.say("A note from someone who no longer runs it")) == olga.tr("admin.not_admin")
+    assert (await community(sessionmaker, community_id)).intro_note is None
