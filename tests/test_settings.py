@@ -229,12 +229,19 @@ async def test_archiving_stops_rounds_and_tells_members_and_bringing_back_restar
         await deliver(bot, sessionmaker)
         for chat in seeded.member_telegram_ids:
             assert tg.messages(chat)[-1].plain_text == olga.tr("settings.member_archived", community="Founders")
+        await olga.say("/matchnow")  # nor does an extra round
+        assert plain(await olga.press_key("matchnow.yes")) == olga.tr("matchnow.archived", community="Founders")
+        newcomer = Person(TgUser(7002, "Nina", language_code=language), dispatcher, bot, tg, UpdateFactory())
+        code = (await community(sessionmaker, seeded.id)).invite_code
+        assert newcomer.tr("start.archived", community="Founders") in plain(await newcomer.say(f"/start {code}"))
+        async with sessionmaker() as session:
+            assert await session.scalar(select(func.count()).select_from(Round)) == 0
 
         back = plain(await olga.press_key("settings.b_unarchive"))
-        assert back.startswith(olga.tr("settings.unarchived", community="Founders", count=2))
+        assert back.startswith(olga.tr("settings.unarchived", community="Founders", count=3))  # the newcomer too
         assert f"round:{seeded.id}" in scheduler.job_ids()
         await deliver(bot, sessionmaker)
-        for chat in seeded.member_telegram_ids:
+        for chat in [*seeded.member_telegram_ids, 7002]:
             assert tg.messages(chat)[-1].plain_text == olga.tr("settings.member_unarchived", community="Founders")
         assert (await community(sessionmaker, seeded.id)).archived_at is None
     finally:
@@ -322,3 +329,22 @@ async def test_a_typed_answer_is_refused_once_rights_are_gone_and_unknown_button
         await session.commit()
     assert plain(await olga.say("A note from someone who no longer runs it")) == olga.tr("admin.not_admin")
     assert (await community(sessionmaker, community_id)).intro_note is None
+
+
+async def test_a_removed_tag_stays_with_a_member_whose_other_community_still_offers_it(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    olga, community_id, members = await olga_in(person, sessionmaker, "en")
+    other = await community_with_members(sessionmaker, 0, name="Other")
+    async with sessionmaker() as session:  # Member0 is in Other too, which offers "it" as well
+        member = await session.scalar(select(User).where(User.telegram_id == members[0]))
+        session.add(Membership(user_id=member.id if member else 0, community_id=other.id))
+        await session.commit()
+    await olga.say("/settings")
+    await olga.press("Founders")
+    await olga.press_key("settings.b_tags")
+    await olga.press(tag_button(olga, "it"))
+    await olga.press_key("settings.b_remove")
+    assert "it" not in (await community(sessionmaker, community_id)).tags
+    assert (await interests_of(sessionmaker, members[0])).interests == ["entrepreneurship", "it"]  # Other has it
+    assert (await interests_of(sessionmaker, members[1])).interests == ["management"]  # only Founders had it

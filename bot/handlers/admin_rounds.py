@@ -35,6 +35,9 @@ async def match_now_choice(query: CallbackQuery, callback_data: MatchNowCb, bot:
     community = await community_for_button(query, session, group_rights, user, texts, callback_data.community_id)
     if community is None:
         return
+    if community.archived_at is not None:  # archived in /settings: no rounds until brought back
+        await edit_or_send(query, bot, texts("matchnow.archived", community=community.name))
+        return
     if not callback_data.confirmed or callback_data.stamp <= 0:
         await edit_or_send(query, bot, texts("matchnow.confirm", community=community.name),
                            keyboards.confirm_match_now(texts, community.id, minute_stamp(utcnow())))
