@@ -20,9 +20,10 @@ once. Nothing here knows about members: `matching/groups.py` maps people to poin
 
 from __future__ import annotations
 
+import math
 import random
+import time
 from collections.abc import Callable
-from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -144,6 +145,8 @@ class _Cyclic:
                 self.orbit[a][b] = self.orbit[b][a] = ids.setdefault(key, len(ids))
         self.used = [False] * len(ids)
         self.nodes = 0
+        self.deadline = math.inf
+        self.late = False  # the deadline stopped it
         self.rounds: list[list[tuple[int, ...]]] = []
 
     def _orbit(self, a: int, b: int) -> tuple[int, int, int] | None:
@@ -162,8 +165,8 @@ class _Cyclic:
             return (i, i, min(d, m - d))
         return (i, j, d)
 
-    def run(self, budget: int) -> bool:
-        self.nodes = budget
+    def run(self, budget: int, deadline: float = math.inf) -> bool:
+        self.nodes, self.deadline = budget, deadline
         return self._round(0, list(range(self.n)), [])
 
     def _partners(self, p: int, free: list[int]) -> list[int]:
@@ -178,6 +181,8 @@ class _Cyclic:
             self.rounds.pop()
             return False
         self.nodes -= 1
+        if self.nodes & 255 == 0 and time.perf_counter() > self.deadline:
+            self.nodes, self.late = -1, True
         if self.nodes < 0:
             return False
         first, partners = -1, list[int]()
@@ -211,6 +216,9 @@ class _Cyclic:
             if -1 in new or len(set(new)) < len(new) or any(self.used[o] or o in orbits for o in new):
                 continue
             self.nodes -= 1
+            if self.nodes & 255 == 0 and time.perf_counter() > self.deadline:
+                self.nodes, self.late = -1, True
+                return False
             block.append(c)
             if self._block(base, [p for p in free if p != c], blocks, block, orbits + new, candidates[index + 1 :]):
                 return True
@@ -260,37 +268,62 @@ def _structures(g: int, s: int) -> list[tuple[int, int, int, int, int]]:
 
 
 def cyclic_schedule(m: int, levels: int, fixed: int, size: int, bases: int, seed: int = 0,
-                    nodes: int = NODES) -> Schedule | None:
+                    nodes: int = NODES, deadline: float = math.inf) -> Schedule | None:
     """The developed rounds of one cyclic structure (see the module's docstring), or None if the search found no
     base rounds within `nodes` steps (restarting with a new order every `ATTEMPT` steps; it stops early when an
-    attempt has tried every possibility)."""
+    attempt has tried every possibility) or by the deadline (`time.perf_counter()`; then `Late` is raised)."""
     rng = random.Random(seed * 7919 + m * 131 + levels * 17 + fixed)
     for _ in range(max(1, nodes // ATTEMPT)):
         search = _Cyclic(m, levels, fixed, size, bases, rng)
-        if search.run(min(nodes, ATTEMPT)):
+        if search.run(min(nodes, ATTEMPT), deadline):
             return search.develop()
+        if search.late:
+            raise Late
         if search.nodes >= 0:
             return None  # the whole space was searched: there is none
     return None
 
 
-@lru_cache(maxsize=128)
-def schedule(g: int, s: int, nodes: int = BUDGET) -> Schedule | None:
+class Late(Exception):
+    """The deadline stopped a schedule's search before its step budget did."""
+
+
+_found: dict[tuple[int, int, int], Schedule | None] = {}  # (g, s, nodes) → what the search gave
+_late: dict[tuple[int, int, int], float] = {}  # (g, s, nodes) → the most seconds a search had when it ran out
+
+
+def schedule(g: int, s: int, nodes: int = BUDGET, deadline: float = math.inf) -> Schedule | None:
     """The longest repeat-free schedule of g groups of s people (points 0..g·s-1) that the constructions here give
-    within `nodes` search steps in all (None if none, or g·s > MAX_POINTS). Deterministic; cached."""
+    within `nodes` search steps in all (None if none, or g·s > MAX_POINTS): deterministic, and kept for the next
+    call. If the deadline (`time.perf_counter()`) comes first, None, and the search is tried again only by a call
+    that gives it more than twice as much time."""
     if g < 2 or s < 2 or g * s > MAX_POINTS:
         return None
     if g == s and _prime_power(s) is not None:
         return affine_plane(s)  # s + 1 rounds: the upper bound
+    key = (g, s, nodes)
+    if key not in _found:
+        given = deadline - time.perf_counter()
+        if given <= 2 * _late.get(key, 0.0):
+            return None  # it ran out of time before, with more than half as much
+        try:
+            _found[key] = _cyclic_search(g, s, nodes, deadline)
+        except Late:
+            _late[key] = given
+            return None
+    return _found[key]
+
+
+def _cyclic_search(g: int, s: int, nodes: int, deadline: float) -> Schedule | None:
     left = nodes
     for rounds, m, levels, fixed, bases in _structures(g, s):
         if left <= 0:
             break
         spend = min(left, NODES)
-        found = cyclic_schedule(m, levels, fixed, s, bases, nodes=spend)
+        found = cyclic_schedule(m, levels, fixed, s, bases, nodes=spend, deadline=deadline)
         left -= spend  # an early stop still counts its whole share: the budget bounds the time, not the work
         if found is not None:
-            return found[:rounds] if len(found) >= rounds else found
+            return found[:rounds]
     return None
 
 

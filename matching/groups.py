@@ -37,6 +37,7 @@ and the people of a past group of m spread over k new groups leave at least the 
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -259,7 +260,8 @@ def form_groups(
     if not instance.members:
         return GroupResult((), 0, time.perf_counter() - start)
     costs = MeetupCosts(instance, size, by_interest, weights)
-    found = None if by_interest else design_round(costs, size)
+    # the schedule's search (once per size and process) may take half the time; the search gets what is left
+    found = None if by_interest else design_round(costs, size, start + max(0.0, time_limit) / 2)
     designed = found is not None  # conflict-free and every group with a language: `separate` leaves it as it is
     if found is None:
         order = by_place(costs.rules, np.arange(costs.n), seed)  # only matters above CHUNK people
@@ -280,18 +282,19 @@ def form_groups(
     )
 
 
-def design_round(costs: MeetupCosts, size: int) -> list[list[int]] | None:
+def design_round(costs: MeetupCosts, size: int, deadline: float = math.inf) -> list[list[int]] | None:
     """A round of the repeat-free schedule of k groups of `size` (`designs.schedule`; people are points in the
     order of their ids) that breaks no rule: no block, no pair who may not meet, no repeat (no conflict at all),
     every group with a language in common; the cheapest such round by the meetup's costs. None when the sizes
-    are not exactly k × size, there are more than `designs.MAX_POINTS` people, no schedule is known, or every
-    round of it breaks something (then the search forms the groups). A community that keeps meeting in these
-    sizes thus goes through the whole schedule, round after round, without anyone meeting twice."""
+    are not exactly k × size, there are more than `designs.MAX_POINTS` people, no schedule is known (or none was
+    found by the deadline), or every round of it breaks something (then the search forms the groups). A community
+    that keeps meeting in these sizes thus goes through the whole schedule, round after round, without anyone
+    meeting twice."""
     n = costs.n
     k = group_count(n, size)
     if k < 2 or n != k * size or n > MAX_POINTS:
         return None
-    rounds = schedule(k, size)
+    rounds = schedule(k, size, deadline=deadline)
     if rounds is None:
         return None
     everyone = costs(np.arange(n, dtype=np.int64))

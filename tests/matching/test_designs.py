@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from matching.designs import affine_plane, check_schedule, gf, schedule, upper_bound
@@ -62,6 +64,14 @@ def test_whatever_is_found_is_repeat_free(g: int, s: int) -> None:
     if rounds is not None:
         check_schedule(rounds, g, s)
         assert 1 <= len(rounds) <= upper_bound(g, s)
+
+
+def test_a_search_cut_by_its_deadline_is_tried_again_with_more_time() -> None:
+    nodes = 300_001  # a budget nothing else asks for: nothing kept from other tests
+    assert schedule(7, 3, nodes, deadline=time.perf_counter()) is None
+    assert schedule(7, 3, nodes, deadline=time.perf_counter() - 1) is None  # not more time: not tried again
+    rounds = schedule(7, 3, nodes)
+    assert rounds is not None and len(rounds) == 10
 
 
 def test_the_checker_finds_repeats_and_bad_rounds() -> None:
