@@ -255,6 +255,10 @@ async def test_deleting_erases_the_communitys_personal_data_after_confirmation(
     olga, community_id, members = await olga_in(person, sessionmaker, language, members=3)
     await run_matchnow(olga)  # intros queued, not yet sent
     other = await community_with_members(sessionmaker, 2, name="Other", first=5000)
+    async with sessionmaker() as session:  # linked to a group with a Join message
+        await session.execute(update(Community).where(Community.id == community_id).values(
+            chat_id=-100777, join_message_id=55))
+        await session.commit()
     await olga.say("/settings")
     await olga.press("Founders")  # which community?
     asked = plain(await olga.press_key("settings.b_delete"))
@@ -263,6 +267,8 @@ async def test_deleting_erases_the_communitys_personal_data_after_confirmation(
     done = plain(await olga.press_key("settings.b_delete_yes"))
     assert done == olga.tr("settings.deleted", community="Founders", count=3)
     assert await _count(sessionmaker, community_id) == (0, 0, 0, 0)
+    assert [(call.params["chat_id"], call.params["message_id"]) for call in tg.calls_of("deleteMessage")] == \
+        [(-100777, 55)]  # the group's Join button, which would lead nowhere now, is taken away (or tried)
     async with sessionmaker() as session:
         assert await session.get(Community, community_id) is None
         assert await session.get(Community, other.id) is not None  # other communities untouched
@@ -348,3 +354,18 @@ async def test_a_removed_tag_stays_with_a_member_whose_other_community_still_off
     assert "it" not in (await community(sessionmaker, community_id)).tags
     assert (await interests_of(sessionmaker, members[0])).interests == ["entrepreneurship", "it"]  # Other has it
     assert (await interests_of(sessionmaker, members[1])).interests == ["management"]  # only Founders had it
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_name_is_changed_from_settings_as_with_rename(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str,
+) -> None:
+    olga, community_id, _ = await olga_in(person, sessionmaker, language)
+    await olga.say("/settings")
+    asked = plain(await olga.press_key("settings.b_name"))
+    assert asked == olga.tr("settings.ask_name", community="Founders", limit=64)
+    assert plain(await olga.say("«»")) == olga.tr("settings.problem_empty")
+    done = plain(await olga.say("«Berlin <Founders> & Co»"))
+    assert done.startswith(olga.tr("admin.renamed", old="Founders", community="Berlin <Founders> & Co"))
+    assert (await community(sessionmaker, community_id)).name == "Berlin <Founders> & Co"
+    assert menu_header(olga, "Berlin <Founders> & Co") in done

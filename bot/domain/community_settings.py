@@ -24,6 +24,7 @@ T = TypeVar("T")
 class Setting(enum.StrEnum):
     """What a typed answer is for (kept in the chat's state while awaited)."""
 
+    NAME = "name"
     DESCRIPTION = "description"
     NOTE = "note"
     TAG_ADD = "tag_add"

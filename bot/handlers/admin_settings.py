@@ -1,5 +1,6 @@
-"""/settings for admins, in the private chat: the description shown on joining, the organisers' note added to
-every intro, the interest tags and help topics (add, rename, remove, move), archive / bring back, delete.
+"""/settings for admins, in the private chat: the name (as /rename), the description shown on joining, the
+organisers' note added to every intro, the interest tags and help topics (add, rename, remove, move), archive /
+bring back, delete.
 
 Rights are checked on /settings, on every typed answer and on every press (a forged or another community's button
 is refused). A button for one tag or topic carries its place and fingerprint: once the list changed, it is out of
@@ -27,6 +28,7 @@ from bot.db.models import Community, User
 from bot.domain import community_settings as rules
 from bot.domain.community_settings import Setting
 from bot.domain.rights import GroupAdminCheck
+from bot.handlers.admin import rename
 from bot.handlers.admin_access import community_for_button, with_community
 from bot.handlers.replies import edit_or_send, help_mid_way, stale_button
 from bot.presentation import settings_views as views
@@ -89,6 +91,12 @@ async def _show_menu(press: Press) -> None:
 async def _await(press: Press, what: Setting, position: int = -1, mark: str = "") -> None:
     await press.state.set_state(EditingSettings.text)
     await press.state.update_data({COMMUNITY: press.community.id, WHAT: what.value, POSITION: position, MARK: mark})
+
+
+async def _ask_name(press: Press) -> None:
+    await _await(press, Setting.NAME)
+    await press.show(press.texts("settings.ask_name", community=press.community.name, limit=communities.NAME_LIMIT),
+                     views.asking(press.texts, press.community.id, None))
 
 
 async def _ask_description(press: Press) -> None:
@@ -258,7 +266,7 @@ async def _delete(press: Press) -> None:
 Action = Callable[[Press], Awaitable[None]]
 ACTIONS: dict[str, Action] = {
     "": _show_menu, views.MENU: _show_menu,
-    views.DESCRIPTION: _ask_description, views.NOTE: _ask_note,
+    views.NAME: _ask_name, views.DESCRIPTION: _ask_description, views.NOTE: _ask_note,
     views.CLEAR_DESCRIPTION: _clear_description, views.CLEAR_NOTE: _clear_note,
     views.TAGS: lambda press: _list(press, False), views.TOPICS: lambda press: _list(press, True),
     views.TAG: lambda press: _item(press, False), views.TOPIC: lambda press: _item(press, True),
@@ -290,7 +298,7 @@ async def pressed(query: CallbackQuery, callback_data: SettingsCb, bot: Bot, sta
 # --- typed answers ------------------------------------------------------------------------------------------------
 
 
-async def typed(message: Message, state: FSMContext, session: AsyncSession, user: User, texts: Texts,
+async def typed(message: Message, bot: Bot, state: FSMContext, session: AsyncSession, user: User, texts: Texts,
                 group_rights: GroupAdminCheck) -> None:
     data = await state.get_data()
     community_id, what = data.get(COMMUNITY), data.get(WHAT)
@@ -302,6 +310,9 @@ async def typed(message: Message, state: FSMContext, session: AsyncSession, user
         return
     setting = Setting(what)
     raw = message.text or ""
+    if setting is Setting.NAME:
+        await _typed_name(message, bot, state, session, user, texts, community)
+        return
     if setting in rules.LIMITS:
         answer = await _typed_text(session, texts, community, setting, rules.clean_text(raw))
     else:
@@ -312,6 +323,19 @@ async def typed(message: Message, state: FSMContext, session: AsyncSession, user
         await _after_typed(message, texts, community, setting)
     else:
         await message.answer(answer)
+
+
+async def _typed_name(message: Message, bot: Bot, state: FSMContext, session: AsyncSession, user: User,
+                      texts: Texts, community: Community) -> None:
+    """The new name, cleaned as /rename cleans it; the linked group's Join message follows (see admin.rename)."""
+    name = communities.clean_name(message.text or "")
+    if not name:
+        await message.answer(_problem(texts, rules.Problem.EMPTY, name, communities.NAME_LIMIT))
+        return
+    await state.set_state(None)
+    done = await rename(bot, session, user, texts, community, name)
+    text, markup = _menu(texts, community)
+    await message.answer(Html(f"{done}\n\n{text}"), reply_markup=markup)
 
 
 async def _typed_text(session: AsyncSession, texts: Texts, community: Community, setting: Setting,

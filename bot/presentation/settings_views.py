@@ -21,10 +21,10 @@ from bot.presentation.texts import Html, Texts, escape
 
 PREVIEW = 120  # characters of the description and note shown in the menu
 
-# Actions. The menu: "" (picked from "Which community?"), MENU; the typed settings: DESCRIPTION, NOTE (and their
-# CLEAR_*); lists: TAGS, TOPICS; one item: TAG / TOPIC and its RENAME_*, REMOVE_*, UP_*, DOWN_*; ADD_*;
+# Actions. The menu: "" (picked from "Which community?"), MENU; the typed settings: NAME, DESCRIPTION, NOTE (and
+# their CLEAR_*); lists: TAGS, TOPICS; one item: TAG / TOPIC and its RENAME_*, REMOVE_*, UP_*, DOWN_*; ADD_*;
 # ARCHIVE / UNARCHIVE / DELETE and their confirmations.
-MENU, DESCRIPTION, NOTE, CLEAR_DESCRIPTION, CLEAR_NOTE = "menu", "desc", "note", "desc_x", "note_x"
+MENU, NAME, DESCRIPTION, NOTE, CLEAR_DESCRIPTION, CLEAR_NOTE = "menu", "name", "desc", "note", "desc_x", "note_x"
 TAGS, TAG, ADD_TAG, RENAME_TAG, REMOVE_TAG, UP_TAG, DOWN_TAG = "tags", "tag", "tag_add", "tag_ren", "tag_del", \
     "tag_up", "tag_dn"
 TOPICS, TOPIC, ADD_TOPIC, RENAME_TOPIC, REMOVE_TOPIC, UP_TOPIC, DOWN_TOPIC = "topics", "topic", "top_add", \
@@ -58,6 +58,7 @@ def menu_text(texts: Texts, community: Community, topics: int) -> Html:
 
 def menu(texts: Texts, community: Community) -> InlineKeyboardMarkup:
     builder, cid = InlineKeyboardBuilder(), community.id
+    _button(builder, texts, "settings.b_name", cid, NAME)
     _button(builder, texts, "settings.b_description", cid, DESCRIPTION)
     _button(builder, texts, "settings.b_note", cid, NOTE)
     _button(builder, texts, "settings.b_tags", cid, TAGS)
@@ -67,7 +68,7 @@ def menu(texts: Texts, community: Community) -> InlineKeyboardMarkup:
     else:
         _button(builder, texts, "settings.b_unarchive", cid, UNARCHIVE)
     _button(builder, texts, "settings.b_delete", cid, DELETE)
-    builder.adjust(2, 2, 2)
+    builder.adjust(1, 2, 2, 2)
     return builder.as_markup()
 
 
