@@ -21,6 +21,7 @@ from bot.db.fsm_storage import SqlStorage
 from bot.handlers import (
     admin,
     admin_announce,
+    admin_feedback,
     admin_members,
     admin_preview,
     admin_rounds,
@@ -87,7 +88,7 @@ def create_dispatcher(
         meetups.setup(), schedule.setup(),
         admin_members.setup(), admin_team.setup(), start.setup_help(), questionnaire.setup(), start.setup(),
         membership.setup(), rounds.setup(), admin.setup(), admin_rounds.setup(), admin_preview.setup(),
-        admin_stats.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
+        admin_stats.setup(), admin_feedback.setup(), groups.setup(), personal_data.setup(), fallback.setup(),
     )
     dispatcher.errors.register(on_error)
     return dispatcher

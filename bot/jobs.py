@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.base import utcnow
 from bot.db.models import Community
 from bot.outbox import purge_sent
-from bot.services import checkins, delivery_reports, meetups, rounds
+from bot.services import checkins, delivery_reports, feedback, meetups, rounds
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class Jobs:
             sent = await checkins.send_due_reminders(session, now)
             sent += await checkins.send_due_checkins(session, now)
             sent += await checkins.send_due_follow_ups(session, now)
+            sent += await feedback.send_due_digests(session, now)
             sent += await meetups.send_due_meetup_checkins(session, now)
             sent += await delivery_reports.report_failed_deliveries(session, now)
             for due in await meetups.meetups_due(session, now):

@@ -15,7 +15,7 @@ from bot.db.models import Community, Meetup, MeetupGroup, User
 from bot.domain.rounds import RoundShape
 from bot.outbox import outbox_values
 from bot.presentation import announcements as announcement_views
-from bot.presentation import keyboards, meetup_views, moments, render
+from bot.presentation import feedback_views, keyboards, meetup_views, moments, render
 from bot.presentation.texts import DEFAULT_LANGUAGE, Texts
 from matching import Reasons
 
@@ -27,6 +27,8 @@ DELIVERY_REPORT = "delivery_report"
 ANNOUNCEMENT = "announcement"
 BLOCKED = "blocked"  # the outbox's error for a 403 (only announcements report it: see delivery_reports)
 ROUND_SUMMARY = "round_summary"
+FEEDBACK_DIGEST = "feedback_digest"
+COMMUNITY_MOMENT = "community_moment"
 
 
 def _to(person: User, kind: str, text: str, community_id: int | None = None, **extra: Any) -> Row:
@@ -163,6 +165,19 @@ def round_summary(admin: User, community: Community, shape: RoundShape) -> Row:
     """What a scheduled round did, for one of the community's admins."""
     text = render.round_summary(Texts(admin.language), community.name, shape, scheduled=True)
     return _to(admin, ROUND_SUMMARY, text, community.id)
+
+
+def feedback_digest(admin: User, community: Community, feedback: feedback_views.FeedbackView) -> list[Row]:
+    """A round's feedback digest for one of the community's admins, in their language (one or more messages)."""
+    parts = feedback_views.digest(Texts(admin.language), community.name, feedback)
+    return [_to(admin, FEEDBACK_DIGEST, part, community.id) for part in parts]
+
+
+def community_moment(community: Community, coffees: int, language: str) -> Row:
+    """The post in the community's linked group after a round: how many coffees happened, without names."""
+    text = feedback_views.moment(Texts(language), community.name, coffees)
+    row = outbox_values(chat_id=community.chat_id or 0, kind=COMMUNITY_MOMENT, text=text)
+    return {**row, "community_id": community.id}
 
 
 Undelivered = tuple[User | None, str, str]

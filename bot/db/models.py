@@ -130,6 +130,8 @@ class Community(Base):
     # The linked group's Join message (the bot's own message in chat_id): edited, not posted again, when
     # the group is re-pointed to another community or the community is renamed.
     join_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # /moments: after each round a short post in the linked group, how many coffees happened (no names).
+    moments: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # /settings: the organiser's note added to every intro (None: no note); archived: no rounds until unarchived.
     intro_note: Mapped[str | None] = mapped_column(Text)
     archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -193,6 +195,8 @@ class Round(Base):
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     checkin_due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     checkin_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The feedback digest (and the group post) after check-ins closed: claimed once (services.feedback).
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     matches: Mapped[list[Match]] = relationship(back_populates="round", order_by="Match.id")
 

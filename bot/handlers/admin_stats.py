@@ -1,4 +1,5 @@
-"""/stats (a summary in words and charts as photos) and /export (CSV files as documents) for admins."""
+"""/stats (a summary in words with "Feedback of round N" buttons, and charts as photos) and /export (CSV files as
+documents) for admins."""
 
 from __future__ import annotations
 
@@ -15,18 +16,20 @@ from bot.db.base import utcnow
 from bot.db.models import Community, User
 from bot.domain.rights import GroupAdminCheck
 from bot.handlers.admin_access import CommunityPicker, community_for_button, with_community
-from bot.presentation import admin_views
+from bot.presentation import admin_views, feedback_views
 from bot.presentation.callbacks import ExportCb, StatsCb
 from bot.presentation.charts import render_charts
 from bot.presentation.texts import Texts
-from bot.services import export, stats
+from bot.services import export, feedback, stats
 
 Report = type[StatsCb] | type[ExportCb]
 
 
 async def send_stats(bot: Bot, chat_id: int, session: AsyncSession, texts: Texts, community: Community) -> None:
+    rounds = await feedback.recent_rounds(session, community)
     numbers = await stats.community_stats(session, community, utcnow())
-    await bot.send_message(chat_id, admin_views.stats_summary(texts, community.name, numbers))
+    await bot.send_message(chat_id, admin_views.stats_summary(texts, community.name, numbers),
+                           reply_markup=feedback_views.round_buttons(texts, community.id, rounds))
     await bot.send_chat_action(chat_id, "upload_photo")
     charts = await asyncio.to_thread(render_charts, texts, numbers)  # matplotlib is CPU-bound: off the event loop
     if not charts:

@@ -242,3 +242,17 @@ class RenameCb(CallbackData, prefix="rn"):
     """/rename with several communities: which one gets the name the admin typed (kept in their chat state)."""
 
     community_id: DbInt
+
+
+class FeedbackCb(CallbackData, prefix="fb"):
+    """/stats: "Feedback of round N" (the round must be the community's: checked on every press)."""
+
+    community_id: DbInt
+    round_id: DbInt
+
+
+class MomentsCb(CallbackData, prefix="mo"):
+    """/moments: "show" the setting, or turn the group post "on" / "off"."""
+
+    community_id: DbInt
+    action: str = "show"

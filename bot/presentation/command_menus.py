@@ -17,7 +17,7 @@ MEMBER_COMMANDS = (
 )
 ADMIN_COMMANDS = (
     "newcommunity", "invite", "members", "schedule", "matchnow", "checkin", "session", "formgroups", "preview",
-    "stats", "export", "admins", "announce", "rename", "settings",
+    "stats", "export", "moments", "admins", "announce", "rename", "settings",
 )
 GROUP_COMMANDS = ("join", "help")
 

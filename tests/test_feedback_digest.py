@@ -1,0 +1,176 @@
+"""Issue 12, points 8 and 9: after a round's check-ins close, each admin gets a feedback digest once (however many
+replicas run housekeeping), in their language, comments without names and escaped; the same digest from /stats;
+/moments turns a group post about how many coffees happened on and off. Rights are checked on every press."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from aiogram import Bot
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.base import utcnow
+from bot.db.models import (
+    Community,
+    CommunityAdmin,
+    MatchMember,
+    NoMeetingReason,
+    OutboxMessage,
+    Outcome,
+    Round,
+    User,
+)
+from bot.jobs import Jobs
+from bot.notifications import COMMUNITY_MOMENT, FEEDBACK_DIGEST
+from bot.presentation.callbacks import FeedbackCb, MomentsCb
+from bot.services import feedback, rounds
+from tests.conftest import PersonFactory
+from tests.support.driver import plain
+from tests.support.factories import ADMIN_TELEGRAM_ID, Seeded, community_with_members
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.journeys import deliver
+
+CO_ADMIN = 2
+OTHER_ADMIN = 3
+GROUP_CHAT = -100500
+COMMENT = "<b>Great</b> chat & tea"
+REPLICAS = 3
+
+
+async def _closed_round(sessionmaker: async_sessionmaker[AsyncSession], *, moments: bool = False) -> Seeded:
+    """Six members in three pairs: two pairs met (ratings 5, 4 and 3; one comment), one reported a no-show;
+    check-ins sent four days ago. A Russian-speaking co-admin; the group linked."""
+    seeded = await community_with_members(sessionmaker, 6)
+    async with sessionmaker() as session:
+        community = await session.get(Community, seeded.id)
+        assert community is not None
+        community.chat_id, community.moments = GROUP_CHAT, moments
+        ivan = User(telegram_id=CO_ADMIN, first_name="Иван", language="ru", interests=[])
+        session.add(ivan)
+        await session.flush()
+        session.add(CommunityAdmin(community_id=seeded.id, user_id=ivan.id))
+        assert await rounds.create_round(session, community, "week-1", utcnow() - timedelta(days=10)) is not None
+        seats = list(await session.scalars(select(MatchMember).order_by(MatchMember.match_id, MatchMember.user_id)))
+        for seat, (outcome, rating) in zip(seats, [(Outcome.MET, 5), (Outcome.MET, 4), (Outcome.MET, 3),
+                                                   (None, None), (Outcome.NOT_MET, None), (None, None)],
+                                           strict=True):
+            seat.outcome, seat.rating = outcome, rating
+        seats[0].comment = COMMENT
+        seats[4].no_reason = NoMeetingReason.NO_ANSWER
+        await session.execute(update(Round).values(checkin_due_at=utcnow() - timedelta(days=4),
+                                                   checkin_sent_at=utcnow() - timedelta(days=4)))
+        await session.commit()
+    return seeded
+
+
+async def _member_names(sessionmaker: async_sessionmaker[AsyncSession], seeded: Seeded) -> list[str]:
+    async with sessionmaker() as session:
+        return list(await session.scalars(select(User.first_name).where(
+            User.telegram_id.in_(seeded.member_telegram_ids))))
+
+
+async def test_each_admin_gets_the_digest_once_in_their_language_without_names(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    seeded = await _closed_round(sessionmaker)
+    async with sessionmaker() as session:
+        assert await feedback.send_due_digests(session, utcnow() - timedelta(days=2)) == 0  # still open
+    await asyncio.gather(*(Jobs(sessionmaker).housekeeping() for _ in range(REPLICAS)))
+    await Jobs(sessionmaker).housekeeping()  # and again later: nothing new
+    async with sessionmaker() as session:
+        kinds = list(await session.scalars(select(OutboxMessage.kind).where(
+            OutboxMessage.kind.in_([FEEDBACK_DIGEST, COMMUNITY_MOMENT]))))
+    assert kinds == [FEEDBACK_DIGEST, FEEDBACK_DIGEST]  # Olga and Ivan, once each; moments are off by default
+    await deliver(bot, sessionmaker)
+    names = await _member_names(sessionmaker, seeded)
+    for admin in (person(ADMIN_TELEGRAM_ID, "Olga"), person(CO_ADMIN, "Иван", language_code="ru")):
+        (digest,) = [message for message in tg.messages(admin.id)
+                     if admin.like("feedback.header", community="Founders", number=1).search(message.plain_text)]
+        text = digest.plain_text
+        assert admin.like("feedback.numbers", matched=6, coffees=2, answered=4, met_rate="75%",
+                          unanswered=2).search(text)
+        assert admin.like("feedback.ratings", average="4.0", rated=3).search(text)
+        assert admin.like("feedback.no_shows", no_shows=1, cant=0).search(text)
+        assert admin.tr("feedback.comment", stars="★★★★★", comment=COMMENT) in text
+        assert "&lt;b&gt;Great&lt;/b&gt; chat &amp; tea" in digest.text  # escaped: shown as written
+        assert not [name for name in names if name in text]
+    assert tg.messages(GROUP_CHAT) == []
+
+
+async def test_the_digest_from_stats_and_its_rights(
+    person: PersonFactory, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    seeded = await _closed_round(sessionmaker)
+    other = await community_with_members(sessionmaker, 2, name="Elsewhere", first=5000)
+    async with sessionmaker() as session:
+        stranger = User(telegram_id=OTHER_ADMIN, first_name="Petr", language="en", interests=[])
+        session.add(stranger)
+        await session.flush()
+        session.add(CommunityAdmin(community_id=other.id, user_id=stranger.id))
+        await session.commit()
+        round_id = await session.scalar(select(Round.id).where(Round.community_id == seeded.id))
+        assert round_id is not None
+    ivan = person(CO_ADMIN, "Иван", language_code="ru")
+    await ivan.say("/stats")
+    replies = await ivan.press_key("feedback.button", number=1)
+    assert ivan.like("feedback.header", community="Founders", number=1).search(plain(replies))
+    assert COMMENT in plain(replies)
+
+    member = person(seeded.member_telegram_ids[0], "Member0")
+    assert await member.press_data(FeedbackCb(community_id=seeded.id, round_id=round_id).pack()) == []
+    assert member.answers()[-1] == member.label("admin.not_admin")
+    petr = person(OTHER_ADMIN, "Petr")
+    assert await petr.press_data(FeedbackCb(community_id=seeded.id, round_id=round_id).pack()) == []
+    assert petr.answers()[-1] == petr.label("admin.not_admin")
+    assert await petr.press_data(FeedbackCb(community_id=other.id, round_id=round_id).pack()) == []  # forged
+    assert petr.answers()[-1] == petr.label("button.stale")
+    assert not [m for m in tg.messages(OTHER_ADMIN) + tg.messages(member.id) if COMMENT in m.plain_text]
+
+
+async def test_moments_post_how_many_coffees_in_the_group_once_turned_on(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    seeded = await _closed_round(sessionmaker)
+    member = person(seeded.member_telegram_ids[0], "Member0")
+    assert plain(await member.say("/moments")) == member.tr("admin.none")
+    assert await member.press_data(MomentsCb(community_id=seeded.id, action="on").pack()) == []
+    assert member.answers()[-1] == member.label("admin.not_admin")
+    async with sessionmaker() as session:
+        await session.execute(update(User).where(User.telegram_id == ADMIN_TELEGRAM_ID).values(language="ru"))
+        await session.commit()
+    olga = person(ADMIN_TELEGRAM_ID, "Olga", language_code="ru")
+    assert olga.tr("moments.state_off", community="Founders") in plain(await olga.say("/moments"))
+    await olga.press_key("moments.turn_on")
+    assert olga.answers()[-1] == olga.label("moments.turned_on")
+    assert olga.last is not None and olga.tr("moments.state_on", community="Founders") in olga.last.plain_text
+    async with sessionmaker() as session:
+        assert await session.scalar(select(Community.moments).where(Community.id == seeded.id)) is True
+    await asyncio.gather(*(Jobs(sessionmaker).housekeeping() for _ in range(REPLICAS)))
+    await deliver(bot, sessionmaker)
+    posts = [message.plain_text for message in tg.messages(GROUP_CHAT)]
+    assert posts == [olga.tr("moments.post", community="Founders", coffees=2)]  # in the owner's language
+    assert "встречи за кофе" in posts[0]  # a real plural: 2 встречи, not 2 встреч
+    names = await _member_names(sessionmaker, seeded)
+    assert not [name for name in names if name in posts[0]]
+
+    await olga.say("/moments")
+    await olga.press_key("moments.turn_off")
+    assert olga.answers()[-1] == olga.label("moments.turned_off")
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Community).where(Community.moments)) == 0
+
+
+async def test_moments_plural_forms() -> None:
+    from bot.presentation.feedback_views import moment
+    from bot.presentation.texts import Texts
+
+    ru, en = Texts("ru"), Texts("en")
+    assert "состоялась 1 встреча за кофе" in moment(ru, "X", 1)
+    assert "состоялись 3 встречи за кофе" in moment(ru, "X", 3)
+    assert "состоялось 5 встреч за кофе" in moment(ru, "X", 5)
+    assert "состоялась 21 встреча за кофе" in moment(ru, "X", 21)
+    assert "1 coffee happened" in moment(en, "X", 1)
+    assert "2 coffees happened" in moment(en, "X", 2)
+    assert "&lt;b&gt;" in moment(en, "<b>", 2)
