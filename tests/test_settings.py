@@ -369,3 +369,23 @@ async def test_the_name_is_changed_from_settings_as_with_rename(
     assert done.startswith(olga.tr("admin.renamed", old="Founders", community="Berlin <Founders> & Co"))
     assert (await community(sessionmaker, community_id)).name == "Berlin <Founders> & Co"
     assert menu_header(olga, "Berlin <Founders> & Co") in done
+
+
+async def test_a_fresh_process_schedules_no_rounds_for_an_archived_community(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    archived = await community_with_members(sessionmaker, 2, name="Archived")
+    running = await community_with_members(sessionmaker, 2, name="Running", first=4000)
+    async with sessionmaker() as session:
+        await session.execute(update(Community).where(Community.id == archived.id).values(archived_at=func.now()))
+        await session.commit()
+    jobs = Jobs(sessionmaker)
+    scheduler = RoundScheduler(jobs.round, jobs.housekeeping)
+    scheduler.start(await jobs.communities())
+    try:
+        assert scheduler.job_ids() == {"housekeeping", f"round:{running.id}"}
+        await jobs.catch_up()  # what start-up does: the running community's missed round only
+        async with sessionmaker() as session:
+            assert list(await session.scalars(select(Round.community_id))) == [running.id]
+    finally:
+        scheduler.shutdown()
