@@ -12,8 +12,9 @@ computed from known constructions, never copied from tables.
   node budget, deterministic). This is how Kirkman triple systems KTS(2q+1), nearly Kirkman systems NKTS(2m+2),
   resolvable (v, 4, 1) designs and others are usually built; here the search finds the base round itself.
 
-`schedule(g, s, w)` tries the affine plane first, then cyclic structures (m, levels, fixed points, base rounds)
-from the smallest number of base rounds, and returns the first found (or None); results are cached.
+`schedule(g, s)` gives the affine plane when g = s is a prime power, otherwise tries cyclic structures (m, levels,
+fixed points, base rounds) from the most rounds down: a quick look at each until one works, then the rest of a
+fixed step budget on those that would give more rounds. Results are kept per process.
 `check_schedule` verifies a schedule: every round a partition of 0..g·s-1 into g groups of s, every pair at most
 once. Nothing here knows about members: `matching/groups.py` maps people to points.
 """
@@ -44,7 +45,8 @@ Schedule = tuple[tuple[tuple[int, ...], ...], ...]  # rounds → groups → sort
 
 MAX_POINTS = 64  # schedules are sought for at most this many people (the search is meant for small groups)
 ATTEMPT = 3_000  # search steps before a restart in a new random order (the search time is heavy-tailed)
-NODES = 90_000  # search steps for one cyclic structure (30 attempts)
+QUICK = 6_000  # search steps for a first look at one cyclic structure (2 attempts)
+NODES = 90_000  # search steps for a second look at one cyclic structure (30 attempts)
 BUDGET = 300_000  # search steps in all for one (g, s): about 3 s on a busy machine, paid once per process
 MAX_BASES = 3
 
@@ -315,16 +317,28 @@ def schedule(g: int, s: int, nodes: int = BUDGET, deadline: float = math.inf) ->
 
 
 def _cyclic_search(g: int, s: int, nodes: int, deadline: float) -> Schedule | None:
-    left = nodes
-    for rounds, m, levels, fixed, bases in _structures(g, s):
-        if left <= 0:
-            break
-        spend = min(left, NODES)
+    """A quick look at every structure (most rounds first) until one gives a schedule, then the rest of the budget
+    on the structures that would give more rounds."""
+    structures = _structures(g, s)
+    left, best = nodes, None
+    for rounds, m, levels, fixed, bases in structures:
+        spend = min(left, QUICK)
+        if spend <= 0:
+            return None
         found = cyclic_schedule(m, levels, fixed, s, bases, nodes=spend, deadline=deadline)
         left -= spend  # an early stop still counts its whole share: the budget bounds the time, not the work
         if found is not None:
+            best = found[:rounds]
+            break
+    for rounds, m, levels, fixed, bases in structures:
+        spend = min(left, NODES)
+        if spend <= 0 or (best is not None and rounds <= len(best)):
+            break
+        found = cyclic_schedule(m, levels, fixed, s, bases, seed=1, nodes=spend, deadline=deadline)
+        left -= spend
+        if found is not None:
             return found[:rounds]
-    return None
+    return best
 
 
 def check_schedule(rounds: Schedule, g: int, s: int) -> None:
