@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,6 +37,7 @@ from bench.common import scratch_postgres
 from bot.db.base import utcnow
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import Community, CommunityAdmin, OutboxMessage, Round, User
+from tests.support.process import output_of
 from tests.support.replicas import REDIS_URL, delete_prefix, replicas
 from tests.support.updates import TgUser, UpdateFactory
 
@@ -99,6 +101,17 @@ def figures(latencies: list[float]) -> str:
             f"p99 {p99 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
 
 
+def worst_seconds(samples: list[tuple[float, float]], start: float, end: float, shown: int = 4) -> str:
+    """The seconds (from the confirm press) whose updates waited longest: a stall shows as a run of them."""
+    worst: dict[int, float] = {}
+    for sent, latency in samples:
+        if start <= sent < end:
+            second = int(sent - start)
+            worst[second] = max(worst.get(second, 0.0), latency)
+    slowest = sorted(worst.items(), key=lambda item: -item[1])[:shown]
+    return ", ".join(f"{second}s: {latency * 1000:.0f} ms" for second, latency in sorted(slowest)) or "none"
+
+
 async def round_rows(url: str, community_id: int) -> tuple[int, int]:
     engine = create_engine(url)
     try:
@@ -115,7 +128,7 @@ async def round_rows(url: str, community_id: int) -> tuple[int, int]:
 async def run(args: argparse.Namespace, url: str, community_id: int, workdir: Path) -> None:
     prefix = f"coffee_bench_{os.getpid()}_{secrets.token_hex(4)}"
     rounds_before, _ = await round_rows(url, community_id)
-    async with TimedTelegram() as tg, replicas(tg, url, workdir, prefix, args.replicas):
+    async with TimedTelegram() as tg, replicas(tg, url, workdir, prefix, args.replicas) as started:
         updates = UpdateFactory()
         stream = Stream(tg, updates, args.rate)
         stop = asyncio.Event()
@@ -125,7 +138,7 @@ async def run(args: argparse.Namespace, url: str, community_id: int, workdir: Pa
         await tg.handle(updates.message(ADMIN, "/matchnow"))
         confirm = tg.last_keyboard_message(ADMIN.id)
         assert confirm is not None, tg.texts(ADMIN.id)[-2:]
-        pressed = time.perf_counter()
+        pressed, pressed_at = time.perf_counter(), datetime.now()
         await tg.handle(updates.callback_from_button(ADMIN, confirm, confirm.button_texts[0]))
         done = time.perf_counter()
         await asyncio.sleep(args.quiet)
@@ -133,6 +146,8 @@ async def run(args: argparse.Namespace, url: str, community_id: int, workdir: Pa
         await streaming
         after = time.perf_counter()
         summary = tg.texts(ADMIN.id)[-1]
+        logged = [line for replica in started for line in output_of(replica.process).splitlines()
+                  if "bot.services.rounds" in line]
     redis = Redis.from_url(REDIS_URL)
     try:
         await delete_prefix(redis, prefix)
@@ -143,9 +158,11 @@ async def run(args: argparse.Namespace, url: str, community_id: int, workdir: Pa
     during = stream.between(pressed, done)
     print(f"round committed {done - pressed:.2f} s after the confirm press ({rounds_after - rounds_before} new "
           f"round, {intros} intro messages queued); the admin read: {summary[:120]!r}")
+    print(f"  confirm pressed at {pressed_at:%H:%M:%S.%f}; the round's log: {' | '.join(logged) or 'none'}")
     print(f"  stream before: {figures(quiet)}")
     print(f"  stream during: {figures(during)}")
     print(f"  stream after:  {figures(stream.between(done, after))}")
+    print(f"  slowest seconds during the round: {worst_seconds(stream.samples, pressed, done)}")
     if quiet and during:
         ratio = during[int(0.99 * (len(during) - 1))] / quiet[int(0.99 * (len(quiet) - 1))]
         print(f"  p99 during / p99 before: {ratio:.1f}x")

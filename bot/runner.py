@@ -30,7 +30,7 @@ from bot.outbox.pacing import SendPacer, SharedPacer
 from bot.polling import Poller
 from bot.redis_state import redis_state
 from bot.scheduler import RoundScheduler
-from bot.services import replacements
+from bot.services import apart, replacements
 from bot.web import Health, Scrape, create_web_app, start_web_server
 
 log = logging.getLogger("bot")
@@ -107,6 +107,7 @@ class Runtime:
         # Command menus in the background: a slow or rate-limiting Telegram must not hold start-up.
         self.menus_task = asyncio.create_task(self.menus.run(), name="command-menus")
         self.worker_task = asyncio.create_task(self.worker.run(), name="delivery")
+        apart.start_worker("bot.services.rounds")  # rounds run there: its imports are done before the first
         self.scheduler.start(await self.jobs.communities())
         await self.jobs.catch_up()
         await self.jobs.housekeeping()
@@ -143,6 +144,7 @@ class Runtime:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        await asyncio.to_thread(apart.stop_worker)  # a round in flight finishes first
         await self.health.close()
         await self.dispatcher.fsm.storage.close()
         await self.dispatcher.fsm.events_isolation.close()

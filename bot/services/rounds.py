@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from bot.db.update_session import release_connection
 from bot.domain.rounds import RoundShape
 from bot.domain.schedule import Schedule, period_key
 from bot.domain.topics import meeting_languages
+from bot.logs import log_context
 from bot.outbox import mark_written, queue
 from bot.services.admins import admins_of
 from bot.services.apart import apart
@@ -114,17 +116,20 @@ async def create_round(session: AsyncSession, community: Community, period: str,
                        tell_admins: bool = False) -> RoundSummary | None:
     """Match the community for `period`. None when that period already has a round (any process).
 
-    The whole round (loading, the engine, rendering, writing) runs `apart`, in a thread and event loop of its own,
-    so a 10,000-member round does not keep the bot from answering anyone else meanwhile; the caller's open
+    The whole round (loading, the engine, rendering, writing) runs `apart`, in a worker process of its own, so
+    a 10,000-member round does not keep the bot from answering anyone else meanwhile; the caller's open
     transaction is committed first.
     """
-    community_id = community.id
+    summary: RoundSummary | None = await apart(session, _round_apart, community.id, period, now, tell_admins)
+    return summary
 
-    async def work(own: AsyncSession) -> RoundSummary | None:
-        found = await own.get(Community, community_id)
-        return None if found is None else await _create_round(own, found, period, now, tell_admins=tell_admins)
 
-    return await apart(session, work)
+async def _round_apart(session: AsyncSession, community_id: int, period: str, now: datetime,
+                       tell_admins: bool) -> RoundSummary | None:
+    """In the worker process: `_create_round` for the community of that id, its log records carrying the id."""
+    with log_context(community_id=community_id):
+        found = await session.get(Community, community_id)
+        return None if found is None else await _create_round(session, found, period, now, tell_admins=tell_admins)
 
 
 async def _create_round(session: AsyncSession, community: Community, period: str, now: datetime, *,
@@ -141,6 +146,7 @@ async def _create_round(session: AsyncSession, community: Community, period: str
     """
     if await session.scalar(select(Round.id).where(Round.community_id == community.id, Round.period == period)):
         return None
+    watch = Stopwatch()
     people = await eligible_members(session, community, now)
     admins = [admin for admin in await admins_of(session, community) if admin.telegram_id] if tell_admins else []
     by_id = {user.id: user for user in people}
@@ -150,7 +156,9 @@ async def _create_round(session: AsyncSession, community: Community, period: str
         blocked=tuple(await blocked_pairs(session, list(by_id))), round=past.next_round,
     )
     await release_connection(session)  # the engine can take a while: no connection held meanwhile
+    watch.lap("load")
     result = await asyncio.to_thread(match_round, instance, community.round_group_size, seed_for(community, period))
+    watch.lap("engine")
     schedule = Schedule.of(community)
     checkin_due = now + timedelta(days=max(1, schedule.period_days - 1))
     reminder_due = now + timedelta(days=community.reminder_days)
@@ -163,13 +171,32 @@ async def _create_round(session: AsyncSession, community: Community, period: str
     shape = RoundShape.of((len(match.members) for match in result.matches), community.round_group_size,
                           len(result.unmatched))
     summaries = [notifications.round_summary(admin, community, shape) for admin in admins]
+    watch.lap("intros")
     try:
         round_id = await write_round(session, new_round, planned, left_out, community, summaries)
     except IntegrityError:  # another process created this period's round first (between the check and here)
         await session.rollback()
         return None
-    log.info("round %s of community %s: %s matches", period, community.id, len(result.matches))
+    watch.lap("write")
+    log.info("round %s of community %s: %s matches of %s members (%s)", period, community.id, len(result.matches),
+             len(people), watch)
     return RoundSummary(round_id, shape)
+
+
+class Stopwatch:
+    """Seconds per stage, for the log line of a round."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self.last))
+        self.last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.laps)
 
 
 @dataclass(frozen=True)
