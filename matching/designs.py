@@ -47,8 +47,8 @@ MAX_POINTS = 64  # schedules are sought for at most this many people (the search
 ATTEMPT = 3_000  # search steps before a restart in a new random order (the search time is heavy-tailed)
 QUICK = 6_000  # search steps for a first look at one cyclic structure (2 attempts)
 NODES = 90_000  # search steps for a second look at one cyclic structure (30 attempts)
-BUDGET = 300_000  # search steps in all for one (g, s): about 3 s on a busy machine, paid once per process
-MAX_BASES = 3
+BUDGET = 300_000  # search steps in all for one (g, s): 2-8 s on a busy 2-CPU box when nothing is found; kept
+MAX_BASES = 3  # base rounds per structure
 
 
 # ---------------------------------------------------------------------------------------------------- fields
