@@ -39,6 +39,7 @@ from bot.outbox.store import wake_of, wake_on_commit
 T = TypeVar("T")
 Work = Callable[..., Awaitable[T]]  # work(session, *args): a module-level function (the worker imports it)
 
+NICENESS = 10  # background work: when the bot has an update to answer, it gets the CPU first
 _lock = threading.Lock()
 _worker: _Worker | None = None
 
@@ -113,6 +114,7 @@ async def apart(session: AsyncSession, work: Work[T], *args: Any) -> T:
 
 def _started(parent: int, level: int, logs: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the bot stops us
+    os.nice(NICENESS)
     root = logging.getLogger()
     root.handlers[:] = [logging.handlers.QueueHandler(logs)]
     root.setLevel(level)

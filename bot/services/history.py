@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Match, MatchMember, Meetup, MeetupGroup, MeetupGroupMember, MeetupStatus, Round
@@ -42,11 +44,27 @@ async def _rounds(session: AsyncSession, community_id: int) -> list[Occasion]:
     the ORM needed tens of seconds to build into objects."""
     rounds = (await session.execute(
         select(Round.id, Round.created_at).where(Round.community_id == community_id))).tuples().all()
+    return _occasions([(created_at, 0, round_id) for round_id, created_at in rounds],
+                      await _round_seats(session, community_id))
+
+
+async def _round_seats(session: AsyncSession, community_id: int) -> Sequence[tuple[int, int, int | None]]:
+    """(round, match, person) of every seat, sorted. On PostgreSQL one row per round with two arrays: 20 rows
+    instead of 115,000 take 0.15 s instead of 2 s."""
+    in_community = (Match.round_id.in_(select(Round.id).where(Round.community_id == community_id)))
+    if (await session.connection()).dialect.name == "postgresql":
+        def ordered(column: Any) -> Any:
+            return func.array_agg(aggregate_order_by(column, Match.id, MatchMember.user_id))
+
+        rounds = await session.execute(
+            select(Match.round_id, ordered(Match.id), ordered(MatchMember.user_id)).outerjoin(MatchMember)
+            .where(in_community).group_by(Match.round_id).order_by(Match.round_id))
+        return [(round_id, match_id, person) for round_id, matches, people in rounds.tuples()
+                for match_id, person in zip(matches, people, strict=True)]
     seats = await session.execute(
-        select(Match.round_id, Match.id, MatchMember.user_id).outerjoin(MatchMember)
-        .join(Round).where(Round.community_id == community_id)
+        select(Match.round_id, Match.id, MatchMember.user_id).outerjoin(MatchMember).where(in_community)
         .order_by(Match.round_id, Match.id, MatchMember.user_id))
-    return _occasions([(created_at, 0, round_id) for round_id, created_at in rounds], seats.tuples().all())
+    return seats.tuples().all()
 
 
 async def _meetups(session: AsyncSession, community_id: int) -> list[Occasion]:
