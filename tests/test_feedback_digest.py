@@ -174,3 +174,35 @@ async def test_moments_plural_forms() -> None:
     assert "1 coffee happened" in moment(en, "X", 1)
     assert "2 coffees happened" in moment(en, "X", 2)
     assert "&lt;b&gt;" in moment(en, "<b>", 2)
+
+
+async def test_moments_for_the_community_picked(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    first = await community_with_members(sessionmaker, 2)
+    second = await community_with_members(sessionmaker, 2, name="Second", first=5000)
+    olga = person(ADMIN_TELEGRAM_ID, "Olga")
+    assert olga.tr("admin.pick_community") in plain(await olga.say("/moments"))
+    await olga.press("Second")
+    assert olga.last is not None
+    assert olga.tr("moments.state_off", community="Second") + olga.tr("moments.no_group") == olga.last.plain_text
+    await olga.press_key("moments.turn_on")
+    async with sessionmaker() as session:
+        on = dict((await session.execute(select(Community.id, Community.moments))).tuples().all())
+    assert on == {first.id: False, second.id: True}
+
+
+def test_a_long_digest_is_split_under_the_limit_and_keeps_every_comment() -> None:
+    from bot.presentation.feedback_views import digest
+    from bot.presentation.texts import Texts, telegram_length
+    from bot.services.feedback import RoundFeedback
+
+    comments = [(index % 5 + 1, f"{index:03d} " + "<&> " * 49) for index in range(60)]
+    found = RoundFeedback(round_id=1, number=7, created_at=utcnow(), matched=120, answered=100, met=80,
+                          coffees=40, no_shows=3, cant_make_it=2, ratings={5: 30, 4: 20}, comments=comments)
+    for language in ("en", "ru"):
+        parts = digest(Texts(language), "Founders", found)
+        assert len(parts) > 1 and all(telegram_length(part) <= 4096 for part in parts)
+        joined = "".join(parts)
+        assert all(f"{index:03d} " in joined for index in range(60))
+        assert "<&>" not in joined  # escaped
