@@ -187,9 +187,24 @@ async def test_moments_for_the_community_picked(
     assert olga.last is not None
     assert olga.tr("moments.state_off", community="Second") + olga.tr("moments.no_group") == olga.last.plain_text
     await olga.press_key("moments.turn_on")
+    async with sessionmaker() as session:  # an admin of another community only
+        petr = User(telegram_id=OTHER_ADMIN, first_name="Petr", language="ru", interests=[])
+        session.add(petr)
+        await session.flush()
+        third = Community(name="Third", invite_code="third-code", tags=[], owner_id=petr.id)
+        session.add(third)
+        await session.flush()
+        session.add(CommunityAdmin(community_id=third.id, user_id=petr.id))
+        await session.commit()
+    petr_chat = person(OTHER_ADMIN, "Petr", language_code="ru")
+    for action in ("on", "off", "show"):
+        assert await petr_chat.press_data(MomentsCb(community_id=first.id, action=action).pack()) == []
+        assert petr_chat.answers()[-1] == petr_chat.label("admin.not_admin")
+    await olga.press_data(MomentsCb(community_id=second.id, action="maybe").pack())  # tampered
+    assert olga.answers()[-1] == olga.label("button.stale")
     async with sessionmaker() as session:
         on = dict((await session.execute(select(Community.id, Community.moments))).tuples().all())
-    assert on == {first.id: False, second.id: True}
+    assert on == {first.id: False, second.id: True, third.id: False}
 
 
 def test_a_long_digest_is_split_under_the_limit_and_keeps_every_comment() -> None:
