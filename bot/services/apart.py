@@ -30,6 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.pool import NullPool
 
 from bot.db.engine import create_engine, create_sessionmaker
@@ -131,6 +132,7 @@ def _watch_parent(parent: int) -> None:
 def _ready(modules: tuple[str, ...]) -> None:
     for module in modules:
         importlib.import_module(module)
+    configure_mappers()  # the ORM's first query would otherwise do it, inside the first round
 
 
 def _run(url: str, work: Work[T], args: tuple[Any, ...]) -> tuple[T, bool]:
