@@ -187,8 +187,13 @@ Undelivered = tuple[User | None, str, str]
 def delivery_report(admin: User, community: Community, failures: list[Undelivered]) -> list[Row]:
     """Tell an admin which messages of their community could not be delivered, and to whom."""
     texts = Texts(admin.language)
-    shown = [(person, "intro" if kind == INTRO_CONTINUED else kind,
-              texts.label("delivery.blocked") if error == BLOCKED else error) for person, kind, error in failures]
+    def said(person: User | None, error: str) -> str:
+        if error != BLOCKED:
+            return error
+        return texts.label("delivery.blocked" if person is not None else "delivery.removed_from_group")
+
+    shown = [(person, "intro" if kind == INTRO_CONTINUED else kind, said(person, error))
+             for person, kind, error in failures]
     parts = render.delivery_report(texts, community.name, shown)
     return [_to(admin, DELIVERY_REPORT, part, community.id) for part in parts]
 

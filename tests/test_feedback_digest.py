@@ -16,53 +16,23 @@ from bot.db.models import (
     Community,
     CommunityAdmin,
     MatchMember,
-    NoMeetingReason,
     OutboxMessage,
-    Outcome,
     Round,
     User,
 )
 from bot.jobs import Jobs
 from bot.notifications import COMMUNITY_MOMENT, FEEDBACK_DIGEST
 from bot.presentation.callbacks import FeedbackCb, MomentsCb
-from bot.services import feedback, rounds
+from bot.services import feedback
 from tests.conftest import PersonFactory
 from tests.support.driver import plain
 from tests.support.factories import ADMIN_TELEGRAM_ID, Seeded, community_with_members
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.feedback import CO_ADMIN, COMMENT, GROUP_CHAT, closed_round
 from tests.support.journeys import deliver
 
-CO_ADMIN = 2
 OTHER_ADMIN = 3
-GROUP_CHAT = -100500
-COMMENT = "<b>Great</b> chat & tea"
 REPLICAS = 3
-
-
-async def _closed_round(sessionmaker: async_sessionmaker[AsyncSession], *, moments: bool = False) -> Seeded:
-    """Six members in three pairs: two pairs met (ratings 5, 4 and 3; one comment), one reported a no-show;
-    check-ins sent four days ago. A Russian-speaking co-admin; the group linked."""
-    seeded = await community_with_members(sessionmaker, 6)
-    async with sessionmaker() as session:
-        community = await session.get(Community, seeded.id)
-        assert community is not None
-        community.chat_id, community.moments = GROUP_CHAT, moments
-        ivan = User(telegram_id=CO_ADMIN, first_name="Иван", language="ru", interests=[])
-        session.add(ivan)
-        await session.flush()
-        session.add(CommunityAdmin(community_id=seeded.id, user_id=ivan.id))
-        assert await rounds.create_round(session, community, "week-1", utcnow() - timedelta(days=10)) is not None
-        seats = list(await session.scalars(select(MatchMember).order_by(MatchMember.match_id, MatchMember.user_id)))
-        for seat, (outcome, rating) in zip(seats, [(Outcome.MET, 5), (Outcome.MET, 4), (Outcome.MET, 3),
-                                                   (None, None), (Outcome.NOT_MET, None), (None, None)],
-                                           strict=True):
-            seat.outcome, seat.rating = outcome, rating
-        seats[0].comment = COMMENT
-        seats[4].no_reason = NoMeetingReason.NO_ANSWER
-        await session.execute(update(Round).values(checkin_due_at=utcnow() - timedelta(days=4),
-                                                   checkin_sent_at=utcnow() - timedelta(days=4)))
-        await session.commit()
-    return seeded
 
 
 async def _member_names(sessionmaker: async_sessionmaker[AsyncSession], seeded: Seeded) -> list[str]:
@@ -74,7 +44,7 @@ async def _member_names(sessionmaker: async_sessionmaker[AsyncSession], seeded: 
 async def test_each_admin_gets_the_digest_once_in_their_language_without_names(
     person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    seeded = await _closed_round(sessionmaker)
+    seeded = await closed_round(sessionmaker)
     async with sessionmaker() as session:
         assert await feedback.send_due_digests(session, utcnow() - timedelta(days=2)) == 0  # still open
     await asyncio.gather(*(Jobs(sessionmaker).housekeeping() for _ in range(REPLICAS)))
@@ -102,7 +72,7 @@ async def test_each_admin_gets_the_digest_once_in_their_language_without_names(
 async def test_the_digest_from_stats_and_its_rights(
     person: PersonFactory, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    seeded = await _closed_round(sessionmaker)
+    seeded = await closed_round(sessionmaker)
     other = await community_with_members(sessionmaker, 2, name="Elsewhere", first=5000)
     async with sessionmaker() as session:
         stranger = User(telegram_id=OTHER_ADMIN, first_name="Petr", language="en", interests=[])
@@ -132,7 +102,7 @@ async def test_the_digest_from_stats_and_its_rights(
 async def test_moments_post_how_many_coffees_in_the_group_once_turned_on(
     person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    seeded = await _closed_round(sessionmaker)
+    seeded = await closed_round(sessionmaker)
     member = person(seeded.member_telegram_ids[0], "Member0")
     assert plain(await member.say("/moments")) == member.tr("admin.none")
     assert await member.press_data(MomentsCb(community_id=seeded.id, action="on").pack()) == []
@@ -221,3 +191,56 @@ def test_a_long_digest_is_split_under_the_limit_and_keeps_every_comment() -> Non
         joined = "".join(parts)
         assert all(f"{index:03d} " in joined for index in range(60))
         assert "<&>" not in joined  # escaped
+
+
+async def _commenter(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker() as session:
+        chat = await session.scalar(select(User.telegram_id).join(MatchMember, MatchMember.user_id == User.id)
+                                    .where(MatchMember.comment == COMMENT))
+    assert chat is not None
+    return chat
+
+
+async def test_deleting_a_commenter_drops_unsent_digests_that_quote_them(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await closed_round(sessionmaker)
+    tg.block(CO_ADMIN)  # Ivan blocked the bot: his digest fails and would keep its text
+    await Jobs(sessionmaker).housekeeping()
+    await deliver(bot, sessionmaker)  # Olga's is sent (and blanked), Ivan's failed
+    await Jobs(sessionmaker).housekeeping()
+    async with sessionmaker() as session:  # a later digest still waiting to go
+        session.add(OutboxMessage(chat_id=ADMIN_TELEGRAM_ID, kind=FEEDBACK_DIGEST, text=COMMENT,
+                                  community_id=await session.scalar(select(Community.id))))
+        await session.commit()
+    commenter = person(await _commenter(sessionmaker), "Member0")
+    await commenter.say("/delete")
+    await commenter.press_key("delete.yes")
+    async with sessionmaker() as session:
+        kept = list(await session.scalars(select(OutboxMessage.text).where(OutboxMessage.kind == FEEDBACK_DIGEST)))
+    assert all(text == "" for text in kept)  # only the sent one's bare row
+    olga = person(ADMIN_TELEGRAM_ID, "Olga")
+    await olga.say("/stats")
+    rebuilt = plain(await olga.press_key("feedback.button", number=1))
+    assert olga.like("feedback.header", community="Founders", number=1).search(rebuilt)
+    assert COMMENT not in rebuilt
+
+
+async def test_a_moments_post_the_group_refuses_is_reported_to_the_admins(
+    person: PersonFactory, bot: Bot, tg: FakeTelegram, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    await closed_round(sessionmaker, moments=True)
+    tg.block(GROUP_CHAT)  # the bot was removed from the linked group
+    await Jobs(sessionmaker).housekeeping()
+    await deliver(bot, sessionmaker)
+    await Jobs(sessionmaker).housekeeping()
+    await deliver(bot, sessionmaker)
+    olga = person(ADMIN_TELEGRAM_ID, "Olga")
+    ivan = person(CO_ADMIN, "Иван", language_code="ru")
+    for admin in (olga, ivan):
+        (report,) = [m.plain_text for m in tg.messages(admin.id)
+                     if m.plain_text.startswith(admin.tr("delivery.report", community="Founders", count=1))]
+        assert admin.tr("delivery.line", name=admin.tr("delivery.linked_group"),
+                        what=admin.tr("delivery.kind.community_moment"),
+                        error=admin.tr("delivery.removed_from_group")) in report
+        assert admin.tr("delivery.footer") not in report  # nobody to reach another way

@@ -219,12 +219,13 @@ def left_out(texts: Texts, community: str, reason: str) -> Html:
 
 def delivery_report(texts: Texts, community: str, failures: Sequence[tuple[User | None, str, str]]) -> list[Html]:
     """Messages Telegram refused for good: to whom, what, and Telegram's words, split to fit."""
-    lines = [texts("delivery.line", name=name_of(person) if person else "—",
+    lines = [texts("delivery.line", name=name_of(person) if person else texts("delivery.linked_group"),
                    what=_known(texts, f"delivery.kind.{kind}", "delivery.kind.other"),
                    error=shorten(error, REPORT_ERROR))
              for person, kind, error in failures]
-    return pack([texts("delivery.report", community=community, count=len(failures)), *lines,
-                 texts("delivery.footer")], continued=lambda: texts("delivery.continued", community=community))
+    footer = [texts("delivery.footer")] if any(person for person, _, _ in failures) else []
+    return pack([texts("delivery.report", community=community, count=len(failures)), *lines, *footer],
+                continued=lambda: texts("delivery.continued", community=community))
 
 
 def names(people: list[User]) -> str:

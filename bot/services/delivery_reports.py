@@ -50,8 +50,10 @@ async def report_failed_deliveries(session: AsyncSession, now: datetime) -> int:
 
 def _reported(kind: str, error: str | None) -> bool:
     """A report's own failure is not reported; a block only for an announcement (its admin asked for it to reach
-    everyone, and nobody else hears about the block)."""
-    return kind != notifications.DELIVERY_REPORT and (error != BLOCKED or kind == notifications.ANNOUNCEMENT)
+    everyone, and nobody else hears about the block) and for a post in the linked group (the bot was removed
+    from the group, which only its admins can undo)."""
+    return kind != notifications.DELIVERY_REPORT and (
+        error != BLOCKED or kind in (notifications.ANNOUNCEMENT, notifications.COMMUNITY_MOMENT))
 
 
 def _shown_kind(kind: str) -> str:

@@ -65,6 +65,7 @@ async def erase_person(session: AsyncSession, user: User, ban_secret: bytes) -> 
     await session.execute(delete(Announcement).where(  # an unsent draft is their own words
         Announcement.author_id == user.id, Announcement.status == AnnouncementStatus.DRAFT))
     await _keep_bans(session, user, ban_secret)
+    await _forget_quoting_digests(session, user)
     await _forget_rights_and_state(session, user)
     for field in PERSONAL_FIELDS:
         setattr(user, field, None)
@@ -147,6 +148,17 @@ async def _requeue_rosters(session: AsyncSession, group_id: int, erased_name: st
     for member in members:
         if member.id in waiting:
             await queue(session, *notifications.rosters(member, meetup, community, group, members))
+
+
+async def _forget_quoting_digests(session: AsyncSession, user: User) -> None:
+    """Unsent feedback digests of communities where the person left a check-in comment may quote it: they go
+    (admins can still open the digest, rebuilt without it, from /stats)."""
+    commented = select(Round.community_id).join(Match, Match.round_id == Round.id).join(
+        MatchMember, MatchMember.match_id == Match.id).where(MatchMember.user_id == user.id,
+                                                             MatchMember.comment.is_not(None))
+    await session.execute(delete(OutboxMessage).where(
+        OutboxMessage.kind == notifications.FEEDBACK_DIGEST, OutboxMessage.community_id.in_(commented),
+        OutboxMessage.status != OutboxStatus.SENT))
 
 
 async def _keep_bans(session: AsyncSession, user: User, secret: bytes) -> None:
