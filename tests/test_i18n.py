@@ -219,6 +219,12 @@ def test_command_descriptions(language: str) -> None:
         assert not TAG.search(description) and "&" not in description, name  # sent as plain text
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_help_names_every_command_of_the_menus(language: str) -> None:
+    named = set(re.findall(r"^/(\w+)", CATALOGS[language]["help"], re.MULTILINE))
+    assert set(MEMBER_COMMANDS) - {"help"} | set(ADMIN_COMMANDS) <= named
+
+
 # --- keys used by the code ---------------------------------------------------------------------
 
 
