@@ -11,6 +11,8 @@ module-level function called with picklable arguments (ids, not objects) and ret
 
 Outbox rows the work commits wake the bot's outbox worker as usual (on the bot's loop, once the work is done);
 what the work logs is handed to the bot's own loggers; the worker exits with the bot (it watches its parent).
+It runs at nice 10: when the bot has an update to answer, the bot gets the CPU first. The worker is a spawned
+interpreter, so a script that runs rounds itself needs the usual `if __name__ == "__main__":` guard.
 """
 
 from __future__ import annotations
