@@ -59,9 +59,10 @@ async def test_each_admin_gets_the_digest_once_in_their_language_without_names(
         (digest,) = [message for message in tg.messages(admin.id)
                      if admin.like("feedback.header", community="Founders", number=1).search(message.plain_text)]
         text = digest.plain_text
-        assert admin.like("feedback.numbers", matched=6, coffees=2, answered=4, met_rate="75%",
+        spoken = admin.catalogue.texts
+        assert admin.like("feedback.numbers", matched=6, coffees=2, answered=4, met_rate=spoken.percent(0.75),
                           unanswered=2).search(text)
-        assert admin.like("feedback.ratings", average="4.0", rated=3).search(text)
+        assert admin.like("feedback.ratings", average=spoken.decimal(4), rated=3).search(text)
         assert admin.like("feedback.no_shows", no_shows=1, cant=0).search(text)
         assert admin.tr("feedback.comment", stars="★★★★★", comment=COMMENT) in text
         assert "&lt;b&gt;Great&lt;/b&gt; chat &amp; tea" in digest.text  # escaped: shown as written
@@ -115,6 +116,8 @@ async def test_moments_post_how_many_coffees_in_the_group_once_turned_on(
     await olga.press_key("moments.turn_on")
     assert olga.answers()[-1] == olga.label("moments.turned_on")
     assert olga.last is not None and olga.tr("moments.state_on", community="Founders") in olga.last.plain_text
+    assert await olga.press_data(MomentsCb(community_id=seeded.id, action="on").pack()) == []  # a second tap
+    assert olga.answers()[-1] == olga.label("moments.turned_on")  # no error: the same text stays
     async with sessionmaker() as session:
         assert await session.scalar(select(Community.moments).where(Community.id == seeded.id)) is True
     await asyncio.gather(*(Jobs(sessionmaker).housekeeping() for _ in range(REPLICAS)))
@@ -177,20 +180,39 @@ async def test_moments_for_the_community_picked(
     assert on == {first.id: False, second.id: True, third.id: False}
 
 
-def test_a_long_digest_is_split_under_the_limit_and_keeps_every_comment() -> None:
-    from bot.presentation.feedback_views import digest
+def test_a_long_digest_is_split_under_the_limit_and_shows_the_latest_comments() -> None:
+    from bot.presentation.feedback_views import COMMENTS_SHOWN, digest
     from bot.presentation.texts import Texts, telegram_length
     from bot.services.feedback import RoundFeedback
 
-    comments = [(index % 5 + 1, f"{index:03d} " + "<&> " * 49) for index in range(60)]
-    found = RoundFeedback(round_id=1, number=7, created_at=utcnow(), matched=120, answered=100, met=80,
-                          coffees=40, no_shows=3, cant_make_it=2, ratings={5: 30, 4: 20}, comments=comments)
+    comments = [(index % 5 + 1, f"#{index:04d} " + "<&> " * 74) for index in range(2000)]  # 300 characters each
+    found = RoundFeedback(round_id=1, number=7, created_at=utcnow(), matched=4000, answered=3000, met=2500,
+                          coffees=1500, no_shows=3, cant_make_it=2, ratings={5: 30, 4: 20}, comments=comments)
     for language in ("en", "ru"):
-        parts = digest(Texts(language), "Founders", found)
-        assert len(parts) > 1 and all(telegram_length(part) <= 4096 for part in parts)
+        texts = Texts(language)
+        parts = digest(texts, "Founders", found)
+        assert 1 < len(parts) <= 4 and all(telegram_length(part) <= 4096 for part in parts)
         joined = "".join(parts)
-        assert all(f"{index:03d} " in joined for index in range(60))
+        shown = [index for index in range(2000) if f"#{index:04d} " in joined]
+        assert shown and shown == list(range(2000 - len(shown), 2000)) and len(shown) <= COMMENTS_SHOWN  # latest
+        assert texts("feedback.latest_comments", count=len(shown)) in joined
+        assert texts("feedback.comments", count=2000) in joined
         assert "<&>" not in joined  # escaped
+
+
+def test_a_short_digest_shows_every_comment_and_numbers_as_the_language_writes_them() -> None:
+    from bot.presentation.feedback_views import digest
+    from bot.presentation.texts import Texts
+    from bot.services.feedback import RoundFeedback
+
+    found = RoundFeedback(round_id=1, number=2, created_at=utcnow(), matched=4, answered=4, met=3, coffees=2,
+                          no_shows=0, cant_make_it=0, ratings={5: 1, 4: 1}, comments=[(5, "first"), (4, "second")])
+    for language, average, rate in (("en", "4.5", "75%"), ("ru", "4,5", "75\xa0%")):
+        texts = Texts(language)
+        joined = "".join(digest(texts, "Founders", found))
+        assert "first" in joined and "second" in joined
+        assert texts("feedback.latest_comments", count=2) not in joined
+        assert f"{average} " in joined and rate in joined
 
 
 async def _commenter(sessionmaker: async_sessionmaker[AsyncSession]) -> int:

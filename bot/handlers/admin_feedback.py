@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Community, User
 from bot.domain.rights import GroupAdminCheck
 from bot.handlers.admin_access import CommunityPicker, community_for_button, with_community
+from bot.handlers.replies import show_instead
 from bot.presentation import feedback_views
 from bot.presentation.callbacks import FeedbackCb, MomentsCb
 from bot.presentation.texts import Texts
@@ -40,8 +41,8 @@ async def moments_command(message: Message, session: AsyncSession, user: User, t
     await with_community(message, session, group_rights, user, texts, picker, show)
 
 
-async def moments_pressed(query: CallbackQuery, callback_data: MomentsCb, session: AsyncSession, user: User,
-                          texts: Texts, group_rights: GroupAdminCheck) -> None:
+async def moments_pressed(query: CallbackQuery, callback_data: MomentsCb, bot: Bot, session: AsyncSession,
+                          user: User, texts: Texts, group_rights: GroupAdminCheck) -> None:
     community = await community_for_button(query, session, group_rights, user, texts, callback_data.community_id)
     if community is None:
         return
@@ -53,8 +54,7 @@ async def moments_pressed(query: CallbackQuery, callback_data: MomentsCb, sessio
         await query.answer(texts.label("moments.turned_on" if community.moments else "moments.turned_off"))
     else:
         await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_setting(texts, community), reply_markup=_toggle(texts, community))
+    await show_instead(query, bot, _setting(texts, community), _toggle(texts, community))
 
 
 def _setting(texts: Texts, community: Community) -> str:

@@ -16,6 +16,12 @@ async def edit_or_send(
     """Replace the buttons' message so an old keyboard cannot be pressed twice. A second press that would
     show the same text changes nothing and is not an error."""
     await query.answer()
+    await show_instead(query, bot, text, markup)
+
+
+async def show_instead(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup | None = None
+                       ) -> None:
+    """`edit_or_send` for a press that was answered already (with its own popup)."""
     if isinstance(query.message, Message):
         try:
             await query.message.edit_text(text, reply_markup=markup)

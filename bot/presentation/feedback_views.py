@@ -12,7 +12,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.presentation.callbacks import FeedbackCb, MomentsCb
-from bot.presentation.texts import Html, Texts, pack
+from bot.presentation.texts import Html, Texts, pack, telegram_length
 
 
 class FeedbackView(Protocol):
@@ -44,24 +44,44 @@ class FeedbackView(Protocol):
     def comments(self) -> Sequence[tuple[int | None, str]]: ...
 
 
+# The latest comments, at most this many and this long in all: a round of 2,000 comments would be hundreds of
+# messages (every comment is in /export).
+COMMENTS_SHOWN = 30
+COMMENTS_LENGTH = 7_000
+
+
+def _latest_comments(texts: Texts, comments: Sequence[tuple[int | None, str]]) -> list[Html]:
+    shown: list[Html] = []
+    length = 0
+    for rating, comment in reversed(comments[-COMMENTS_SHOWN:]):
+        line = texts("feedback.comment", stars="★" * rating if rating else "—", comment=comment)
+        length += telegram_length(line)
+        if shown and length > COMMENTS_LENGTH:
+            break
+        shown.append(line)
+    return shown[::-1]
+
+
 def digest(texts: Texts, community: str, feedback: FeedbackView) -> list[Html]:
     """The digest as one or more messages within Telegram's limit."""
     rated = sum(feedback.ratings.values())
-    met_rate = f"{feedback.met_rate:.0%}" if feedback.met_rate is not None else texts.label("stats.not_yet")
+    met_rate = texts.percent(feedback.met_rate) if feedback.met_rate is not None else texts.label("stats.not_yet")
     pieces = [
         texts("feedback.header", community=community, number=feedback.number,
               date=feedback.created_at.strftime("%Y-%m-%d")),
         texts("feedback.numbers", matched=feedback.matched, coffees=feedback.coffees, answered=feedback.answered,
               met_rate=met_rate, unanswered=feedback.unanswered),
-        texts("feedback.ratings", average=f"{feedback.average_rating:.1f}", rated=rated, spread=" · ".join(
+        texts("feedback.ratings", average=texts.decimal(feedback.average_rating or 0), rated=rated, spread=" · ".join(
             f"{stars}★ {feedback.ratings[stars]}" for stars in sorted(feedback.ratings, reverse=True)))
         if rated else texts("feedback.no_ratings"),
         texts("feedback.no_shows", no_shows=feedback.no_shows, cant=feedback.cant_make_it),
         texts("feedback.comments", count=len(feedback.comments)) if feedback.comments
         else texts("feedback.no_comments"),
     ]
-    pieces += [texts("feedback.comment", stars="★" * rating if rating else "—", comment=comment)
-               for rating, comment in feedback.comments]
+    shown = _latest_comments(texts, feedback.comments)
+    if len(feedback.comments) > len(shown):
+        pieces.append(texts("feedback.latest_comments", count=len(shown)))
+    pieces += shown
     return pack(pieces, continued=lambda: texts("feedback.continued", community=community, number=feedback.number))
 
 

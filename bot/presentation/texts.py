@@ -25,6 +25,7 @@ from string import Formatter
 from typing import Any
 
 from babel import Locale
+from babel.numbers import format_decimal, format_percent
 
 from bot.domain.language import DEFAULT_LANGUAGE, LANGUAGES, pick_language
 
@@ -126,6 +127,14 @@ class Texts:
     def label(self, key: str, **values: Any) -> str:
         """Plain text for places Telegram does not parse as HTML (button labels)."""
         return self._format(key, values)
+
+    def decimal(self, value: float, pattern: str = "0.0") -> str:
+        """A number as the language writes it (4.5, 4,5)."""
+        return str(format_decimal(value, format=pattern, locale=_locale(self.language)))
+
+    def percent(self, share: float) -> str:
+        """A share as the language writes it (75%, 75 %)."""
+        return str(format_percent(share, locale=_locale(self.language)))
 
     def has(self, key: str) -> bool:
         return key in catalog(DEFAULT_LANGUAGE)
