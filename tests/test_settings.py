@@ -4,6 +4,10 @@ command, typed answer and press (a member, an admin of another community, forged
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from aiogram import Bot
 from sqlalchemy import delete, func, select, update
@@ -11,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import create_dispatcher
 from bot.config import Settings
-from bot.db.models import Community, CommunityAdmin, Membership, OutboxMessage, Round, User
+from bot.db.models import Community, CommunityAdmin, Membership, MembershipStatus, OutboxMessage, Round, User
 from bot.domain.community_settings import DESCRIPTION_LIMIT, ITEM_LIMIT, NOTE_LIMIT, fingerprint
+from bot.domain.topics import catalogue
 from bot.handlers.admin_settings import ACTIONS
 from bot.jobs import Jobs
 from bot.presentation import settings_views as views
 from bot.presentation.settings_views import SettingsCb
+from bot.presentation.texts import Texts
 from bot.scheduler import RoundScheduler
 from tests.conftest import PersonFactory
 from tests.support.driver import Person, plain
@@ -389,3 +395,106 @@ async def test_a_fresh_process_schedules_no_rounds_for_an_archived_community(
             assert list(await session.scalars(select(Round.community_id))) == [running.id]
     finally:
         scheduler.shutdown()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_only_the_creator_deletes_and_any_admin_once_the_creators_account_is_gone(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str,
+) -> None:
+    olga, community_id, members = await olga_in(person, sessionmaker, language)
+    async with sessionmaker() as session:  # Member0 runs Founders too; Member1 has left
+        co_id = await session.scalar(select(User.id).where(User.telegram_id == members[0]))
+        session.add(CommunityAdmin(community_id=community_id, user_id=co_id or 0))
+        await session.execute(update(Membership).where(
+            Membership.community_id == community_id,
+            Membership.user_id == select(User.id).where(User.telegram_id == members[1]).scalar_subquery())
+            .values(status=MembershipStatus.LEFT))
+        await session.commit()
+    co_admin = person(members[0], "Member0", language_code=language)
+    await co_admin.say("/settings")
+    assert co_admin.label("settings.b_archive") in co_admin.buttons()
+    assert co_admin.label("settings.b_delete") not in co_admin.buttons()
+    for action in (views.DELETE, views.DELETE_YES):  # an old menu or forged data
+        assert await co_admin.press_data(SettingsCb(community_id=community_id, action=action).pack()) == []
+        assert co_admin.answers()[-1] == co_admin.label("settings.delete_owner_only")
+    assert (await community(sessionmaker, community_id)).name == "Founders"
+    await olga.say("/settings")
+    assert olga.label("settings.b_delete") in olga.buttons()  # the creator's
+
+    async with sessionmaker() as session:  # the creator's account is gone (erased)
+        await session.execute(update(Community).where(Community.id == community_id).values(owner_id=None))
+        await session.commit()
+    await co_admin.say("/settings")
+    asked = plain(await co_admin.press_key("settings.b_delete"))
+    assert asked == co_admin.tr("settings.delete_confirm", community="Founders", count=1)  # the one who left: not
+    done = plain(await co_admin.press_key("settings.b_delete_yes"))
+    assert done.startswith(co_admin.tr("settings.deleted", community="Founders", count=1))
+    async with sessionmaker() as session:
+        assert await session.get(Community, community_id) is None
+
+
+def test_russian_settings_texts_agree_with_any_count_and_any_name() -> None:
+    """Grammar the catalogue keys alone cannot show: the verb agrees with "1 / 21 / 5 members", and no word
+    agrees with a name (a tag, a topic, a community's name may be of any gender)."""
+    ru = Texts("ru")
+    for count, word in ((1, "участнику"), (21, "участнику"), (5, "участникам")):
+        assert f"{count} {word}." in ru.label("settings.archive_confirm", community="X", count=count)
+    ru_catalogue = json.loads((Path(__file__).parents[1] / "bot" / "locales" / "ru.json").read_text(encoding="utf-8"))
+    for key in ("settings.removed", "settings.ask_rename"):
+        assert not re.search(r"</b> (убрано|убран|убрана)|его выбрал|выбравших его", ru_catalogue[key]), key
+    assert "Сообщество <b>{community}</b> удалено" in ru_catalogue["settings.deleted"]  # agrees with "Сообщество"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_a_new_tag_or_topic_may_not_repeat_an_existing_one_in_either_language(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str,
+) -> None:
+    olga, community_id, _ = await olga_in(person, sessionmaker, language)
+    await olga.say("/settings")
+    await olga.press_key("settings.b_tags")
+    await olga.press_key("settings.b_add")
+    for name in ("Маркетинг", "MARKETING"):  # the default `marketing` reads "маркетинг" in Russian
+        assert plain(await olga.say(name)) == olga.tr("settings.problem_taken", name=name)
+    await olga.say("/settings")
+    await olga.press_key("settings.b_tags")
+    await olga.press(tag_button(olga, "it"))
+    await olga.press_key("settings.b_rename")
+    assert plain(await olga.say("Маркетинг")) == olga.tr("settings.problem_taken", name="Маркетинг")
+    tags = (await community(sessionmaker, community_id)).tags
+    assert "Маркетинг" not in tags and len(tags) == 10
+    await olga.say("/settings")
+    await olga.press_key("settings.b_topics")
+    await olga.press_key("settings.b_add")
+    for name in ("Найм", "hiring"):  # the default topic, in either language
+        assert plain(await olga.say(name)) == olga.tr("settings.problem_taken", name=name)
+    assert len(catalogue((await community(sessionmaker, community_id)).help_topics)) == 16
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_a_name_too_long_for_settings_is_refused_not_cut(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str,
+) -> None:
+    olga, community_id, _ = await olga_in(person, sessionmaker, language)
+    await olga.say("/settings")
+    await olga.press_key("settings.b_name")
+    assert plain(await olga.say("«" + "x" * 65 + "»")) == olga.tr("settings.problem_too_long", length=65, limit=64)
+    assert (await community(sessionmaker, community_id)).name == "Founders"
+    done = plain(await olga.say("«" + "y" * 64 + "»"))  # the quotes are not part of the name: it fits
+    assert done.startswith(olga.tr("admin.renamed", old="Founders", community="y" * 64))
+
+
+async def test_removing_a_topic_keeps_never_answered_questions_unanswered(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    olga, community_id, members = await olga_in(person, sessionmaker, "en")
+    async with sessionmaker() as session:
+        await session.execute(update(User).where(User.telegram_id == members[0]).values(
+            offer_topics=None, need_topics=["sales", "design"]))
+        await session.commit()
+    await olga.say("/settings")
+    await olga.press_key("settings.b_topics")
+    await olga.press("Sales")
+    await olga.press_key("settings.b_remove")
+    member = await interests_of(sessionmaker, members[0])
+    assert (member.offer_topics, member.need_topics) == (None, ["design"])
+    assert "sales" not in [topic["id"] for topic in (await community(sessionmaker, community_id)).help_topics or []]

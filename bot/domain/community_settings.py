@@ -71,17 +71,24 @@ def text_problem(text: str, limit: int) -> Problem | None:
     return Problem.TOO_LONG if length(text) > limit else None
 
 
-def item_problem(name: str, existing: Sequence[str], *, adding: bool) -> Problem | None:
-    """A new or renamed tag/topic name: not empty, not too long, not already there (any letter case)."""
+def item_problem(name: str, existing: Sequence[str], *, adding: bool, also: Sequence[str] = ()) -> Problem | None:
+    """A new or renamed tag/topic name: not empty, not too long, not already there (any letter case; `also`: the
+    names the existing ones are shown by, in every language)."""
     if not name:
         return Problem.EMPTY
     if length(name) > ITEM_LIMIT:
         return Problem.TOO_LONG
-    if any(other.casefold() == name.casefold() for other in existing):
+    if any(other.casefold() == name.casefold() for other in [*existing, *also]):
         return Problem.TAKEN
     if adding and len(existing) >= MAX_ITEMS:
         return Problem.FULL
     return None
+
+
+def may_delete(owner_id: int | None, user_id: int) -> bool:
+    """Deleting is the creator's right (as /admins keeps them from being removed); when the creator's account is
+    gone (erased: owner_id None), any admin may delete."""
+    return owner_id is None or owner_id == user_id
 
 
 def fingerprint(value: str) -> str:

@@ -58,22 +58,29 @@ class Press:
     community: Community
     group_rights: GroupAdminCheck
     scheduler: RoundScheduler | None
+    answered: bool = False  # the press was answered before slow work (a press is answered once)
 
     async def show(self, text: Html, markup: InlineKeyboardMarkup | None = None) -> None:
-        await edit_or_send(self.query, self.bot, text, markup)
+        if not self.answered:
+            await edit_or_send(self.query, self.bot, text, markup)
+        elif isinstance(self.query.message, Message):
+            await self.query.message.edit_text(text, reply_markup=markup)
+        else:
+            await self.bot.send_message(self.query.from_user.id, text, reply_markup=markup)
 
 
 # --- the menu -----------------------------------------------------------------------------------------------------
 
 
-def _menu(texts: Texts, community: Community) -> tuple[Html, InlineKeyboardMarkup]:
-    return views.menu_text(texts, community, len(settings.topics_of(community))), views.menu(texts, community)
+def _menu(texts: Texts, community: Community, user: User) -> tuple[Html, InlineKeyboardMarkup]:
+    return (views.menu_text(texts, community, len(settings.topics_of(community))),
+            views.menu(texts, community, rules.may_delete(community.owner_id, user.id)))
 
 
 async def settings_command(message: Message, state: FSMContext, session: AsyncSession, user: User, texts: Texts,
                            group_rights: GroupAdminCheck) -> None:
     async def show(community: Community) -> None:
-        text, markup = _menu(texts, community)
+        text, markup = _menu(texts, community, user)
         await message.answer(text, reply_markup=markup)
 
     await state.set_state(None)
@@ -82,7 +89,7 @@ async def settings_command(message: Message, state: FSMContext, session: AsyncSe
 
 async def _show_menu(press: Press) -> None:
     await press.state.set_state(None)
-    await press.show(*_menu(press.texts, press.community))
+    await press.show(*_menu(press.texts, press.community, press.user))
 
 
 # --- typed settings: asking -----------------------------------------------------------------------------------------
@@ -117,14 +124,14 @@ async def _ask_note(press: Press) -> None:
 async def _clear_description(press: Press) -> None:
     await settings.set_description(press.session, press.community, "")
     await press.state.set_state(None)
-    text, markup = _menu(press.texts, press.community)
+    text, markup = _menu(press.texts, press.community, press.user)
     await press.show(Html(f"{press.texts('settings.description_cleared')}\n\n{text}"), markup)
 
 
 async def _clear_note(press: Press) -> None:
     await settings.set_note(press.session, press.community, None)
     await press.state.set_state(None)
-    text, markup = _menu(press.texts, press.community)
+    text, markup = _menu(press.texts, press.community, press.user)
     await press.show(Html(f"{press.texts('settings.note_cleared')}\n\n{text}"), markup)
 
 
@@ -200,10 +207,14 @@ async def _remove(press: Press, topics: bool) -> None:
     if value is None:
         return
     name = _label(press.texts, press.community, value, topics)
-    if topics and not await settings.remove_topic(press.session, press.community, value):
+    if topics and len(settings.topics_of(press.community)) == 1:
         await press.query.answer(press.texts.label("settings.last_topic"), show_alert=True)
         return
-    if not topics:
+    await press.query.answer()  # members' answers are rewritten next: the spinner stops now
+    press.answered = True
+    if topics:
+        await settings.remove_topic(press.session, press.community, value)
+    else:
         await settings.remove_tag(press.session, press.community, value)
     await _list(press, topics, press.texts("settings.removed", name=name))
 
@@ -239,17 +250,30 @@ async def _archive(press: Press, archived: bool) -> None:
         press.scheduler.sync(press.community)
     notice = press.texts("settings.archived" if archived else "settings.unarchived", community=press.community.name,
                          count=told)
-    text, markup = _menu(press.texts, press.community)
+    text, markup = _menu(press.texts, press.community, press.user)
     await press.show(Html(f"{notice}\n\n{text}"), markup)
 
 
+async def _may_delete(press: Press) -> bool:
+    """Deleting is the creator's (or, once the creator's account is gone, any admin's): others' presses (an old
+    menu, forged data) get a clear alert."""
+    if rules.may_delete(press.community.owner_id, press.user.id):
+        return True
+    await press.query.answer(press.texts.label("settings.delete_owner_only"), show_alert=True)
+    return False
+
+
 async def _ask_delete(press: Press) -> None:
-    count = await communities.member_count(press.session, press.community)
+    if not await _may_delete(press):
+        return
+    count = await settings.current_members(press.session, press.community)
     await press.show(press.texts("settings.delete_confirm", community=press.community.name, count=count),
                      views.confirm(press.texts, press.community.id, "settings.b_delete_yes", views.DELETE_YES, count))
 
 
 async def _delete(press: Press) -> None:
+    if not await _may_delete(press):
+        return
     community = press.community
     name, community_id, chat_id, join_message = community.name, community.id, community.chat_id, \
         community.join_message_id
@@ -320,9 +344,17 @@ async def typed(message: Message, bot: Bot, state: FSMContext, session: AsyncSes
                                    data.get(POSITION), data.get(MARK))
     if answer is None:  # taken: back to what was changed
         await state.set_state(None)
-        await _after_typed(message, texts, community, setting)
+        await _after_typed(message, texts, community, user, setting)
     else:
         await message.answer(answer)
+
+
+def _uncut_name(raw: str) -> str:
+    """The name as communities.clean_name reads it, before it cuts it at NAME_LIMIT."""
+    name = " ".join(raw.split())
+    while len(name) >= 2 and communities.QUOTE_PAIRS.get(name[0]) == name[-1]:
+        name = name[1:-1].strip()
+    return name
 
 
 async def _typed_name(message: Message, bot: Bot, state: FSMContext, session: AsyncSession, user: User,
@@ -332,9 +364,13 @@ async def _typed_name(message: Message, bot: Bot, state: FSMContext, session: As
     if not name:
         await message.answer(_problem(texts, rules.Problem.EMPTY, name, communities.NAME_LIMIT))
         return
+    typed_name = _uncut_name(message.text or "")
+    if len(typed_name) > communities.NAME_LIMIT:  # clean_name would cut it: say so instead
+        await message.answer(_problem(texts, rules.Problem.TOO_LONG, typed_name, communities.NAME_LIMIT))
+        return
     await state.set_state(None)
     done = await rename(bot, session, user, texts, community, name)
-    text, markup = _menu(texts, community)
+    text, markup = _menu(texts, community, user)
     await message.answer(Html(f"{done}\n\n{text}"), reply_markup=markup)
 
 
@@ -355,7 +391,7 @@ async def _typed_item(session: AsyncSession, texts: Texts, community: Community,
                       position: object, mark: object) -> Html | None:
     topics = setting in (Setting.TOPIC_ADD, Setting.TOPIC_RENAME)
     if setting is Setting.TAG_ADD:
-        problem = await settings.add_tag(session, community, name)
+        problem = await settings.add_tag(session, community, name, views.tag_names(community.tags))
     elif setting is Setting.TOPIC_ADD:
         problem = await settings.add_topic(session, community, name, texts.language)
     else:
@@ -364,7 +400,8 @@ async def _typed_item(session: AsyncSession, texts: Texts, community: Community,
         if value is None:
             return texts("settings.item_gone")
         problem = await settings.rename_topic(session, community, value, name, texts.language) if topics \
-            else await settings.rename_tag(session, community, value, name)
+            else await settings.rename_tag(session, community, value, name,
+                                           views.tag_names([tag for tag in community.tags if tag != value]))
     return None if problem is None else _problem(texts, problem, name, rules.ITEM_LIMIT)
 
 
@@ -373,13 +410,13 @@ def _problem(texts: Texts, problem: rules.Problem, value: str, limit: int) -> Ht
                  count=rules.MAX_ITEMS)
 
 
-async def _after_typed(message: Message, texts: Texts, community: Community, setting: Setting) -> None:
+async def _after_typed(message: Message, texts: Texts, community: Community, user: User, setting: Setting) -> None:
     if setting in (Setting.TAG_ADD, Setting.TAG_RENAME):
         text, markup = _tags_view(texts, community)
     elif setting in (Setting.TOPIC_ADD, Setting.TOPIC_RENAME):
         text, markup = _topics_view(texts, community)
     else:
-        text, markup = _menu(texts, community)
+        text, markup = _menu(texts, community, user)
     await message.answer(Html(f"{texts('settings.saved')}\n\n{text}"), reply_markup=markup)
 
 

@@ -17,7 +17,7 @@ from bot.db.models import Community
 from bot.domain.community_settings import fingerprint
 from bot.presentation.callbacks import DbInt
 from bot.presentation.render import shorten, tag_label
-from bot.presentation.texts import Html, Texts, escape
+from bot.presentation.texts import LANGUAGES, Html, Texts, escape
 
 PREVIEW = 120  # characters of the description and note shown in the menu
 
@@ -56,7 +56,8 @@ def menu_text(texts: Texts, community: Community, topics: int) -> Html:
                  topics=topics)
 
 
-def menu(texts: Texts, community: Community) -> InlineKeyboardMarkup:
+def menu(texts: Texts, community: Community, deletable: bool) -> InlineKeyboardMarkup:
+    """`deletable`: the presser may delete it (the creator, or any admin once the creator's account is gone)."""
     builder, cid = InlineKeyboardBuilder(), community.id
     _button(builder, texts, "settings.b_name", cid, NAME)
     _button(builder, texts, "settings.b_description", cid, DESCRIPTION)
@@ -67,7 +68,8 @@ def menu(texts: Texts, community: Community) -> InlineKeyboardMarkup:
         _button(builder, texts, "settings.b_archive", cid, ARCHIVE)
     else:
         _button(builder, texts, "settings.b_unarchive", cid, UNARCHIVE)
-    _button(builder, texts, "settings.b_delete", cid, DELETE)
+    if deletable:
+        _button(builder, texts, "settings.b_delete", cid, DELETE)
     builder.adjust(1, 2, 2, 2)
     return builder.as_markup()
 
@@ -97,6 +99,11 @@ def items(texts: Texts, community_id: int, labels: Sequence[str], marks: Sequenc
 
 def tag_labels(texts: Texts, tags: Sequence[str]) -> list[str]:
     return [tag_label(texts, tag) for tag in tags]
+
+
+def tag_names(tags: Sequence[str]) -> list[str]:
+    """How the tags read in every language: a new or renamed tag must differ from all of these."""
+    return [tag_label(Texts(language), tag) for language in LANGUAGES for tag in tags]
 
 
 def tag_marks(tags: Sequence[str]) -> list[str]:
