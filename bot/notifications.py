@@ -169,7 +169,8 @@ def round_summary(admin: User, community: Community, shape: RoundShape) -> Row:
 
 def feedback_digest(admin: User, community: Community, feedback: feedback_views.FeedbackView) -> list[Row]:
     """A round's feedback digest for one of the community's admins, in their language (one or more messages)."""
-    parts = feedback_views.digest(Texts(admin.language), community.name, feedback)
+    zone = moments.zone_of(admin, community.timezone)
+    parts = feedback_views.digest(Texts(admin.language), community.name, feedback, zone)
     return [_to(admin, FEEDBACK_DIGEST, part, community.id) for part in parts]
 
 

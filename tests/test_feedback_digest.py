@@ -5,7 +5,7 @@ replicas run housekeeping), in their language, comments without names and escape
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot
 from sqlalchemy import func, select, update
@@ -20,8 +20,10 @@ from bot.db.models import (
     Round,
     User,
 )
+from bot.domain.zones import community_zone
 from bot.jobs import Jobs
 from bot.notifications import COMMUNITY_MOMENT, FEEDBACK_DIGEST
+from bot.presentation import moments
 from bot.presentation.callbacks import FeedbackCb, MomentsCb
 from bot.services import feedback
 from tests.conftest import PersonFactory
@@ -190,7 +192,7 @@ def test_a_long_digest_is_split_under_the_limit_and_shows_the_latest_comments() 
                           coffees=1500, no_shows=3, cant_make_it=2, ratings={5: 30, 4: 20}, comments=comments)
     for language in ("en", "ru"):
         texts = Texts(language)
-        parts = digest(texts, "Founders", found)
+        parts = digest(texts, "Founders", found, community_zone("UTC"))
         assert 1 < len(parts) <= 4 and all(telegram_length(part) <= 4096 for part in parts)
         joined = "".join(parts)
         shown = [index for index in range(2000) if f"#{index:04d} " in joined]
@@ -200,16 +202,21 @@ def test_a_long_digest_is_split_under_the_limit_and_shows_the_latest_comments() 
         assert "<&>" not in joined  # escaped
 
 
-def test_a_short_digest_shows_every_comment_and_numbers_as_the_language_writes_them() -> None:
+def test_a_short_digest_shows_every_comment_numbers_as_the_language_writes_them_and_the_readers_day() -> None:
     from bot.presentation.feedback_views import digest
     from bot.presentation.texts import Texts
     from bot.services.feedback import RoundFeedback
 
-    found = RoundFeedback(round_id=1, number=2, created_at=utcnow(), matched=4, answered=4, met=3, coffees=2,
+    evening = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)  # Wednesday in UTC, already Thursday in Tokyo
+    found = RoundFeedback(round_id=1, number=2, created_at=evening, matched=4, answered=4, met=3, coffees=2,
                           no_shows=0, cant_make_it=0, ratings={5: 1, 4: 1}, comments=[(5, "first"), (4, "second")])
+    tokyo = community_zone("Asia/Tokyo")
     for language, average, rate in (("en", "4.5", "75%"), ("ru", "4,5", "75\xa0%")):
         texts = Texts(language)
-        joined = "".join(digest(texts, "Founders", found))
+        joined = "".join(digest(texts, "Founders", found, tokyo))
+        assert texts("feedback.header", community="Founders", number=2,
+                     date=moments.day(texts, evening, tokyo)) in joined
+        assert "Asia/Tokyo" in joined and ("Thu" in joined or "чт" in joined)
         assert "first" in joined and "second" in joined
         assert texts("feedback.latest_comments", count=2) not in joined
         assert f"{average} " in joined and rate in joined

@@ -12,7 +12,7 @@ from bot.db.models import Community, User
 from bot.domain.rights import GroupAdminCheck
 from bot.handlers.admin_access import CommunityPicker, community_for_button, with_community
 from bot.handlers.replies import show_instead
-from bot.presentation import feedback_views
+from bot.presentation import feedback_views, moments
 from bot.presentation.callbacks import FeedbackCb, MomentsCb
 from bot.presentation.texts import Texts
 from bot.services import feedback
@@ -28,7 +28,7 @@ async def feedback_pressed(query: CallbackQuery, callback_data: FeedbackCb, bot:
         await query.answer(texts("button.stale"), show_alert=True)
         return
     await query.answer()
-    for part in feedback_views.digest(texts, community.name, found):
+    for part in feedback_views.digest(texts, community.name, found, moments.zone_of(user, community.timezone)):
         await bot.send_message(query.from_user.id, part)
 
 

@@ -11,6 +11,8 @@ from typing import Protocol
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.domain.zones import Zone
+from bot.presentation import moments
 from bot.presentation.callbacks import FeedbackCb, MomentsCb
 from bot.presentation.texts import Html, Texts, pack, telegram_length
 
@@ -62,13 +64,13 @@ def _latest_comments(texts: Texts, comments: Sequence[tuple[int | None, str]]) -
     return shown[::-1]
 
 
-def digest(texts: Texts, community: str, feedback: FeedbackView) -> list[Html]:
-    """The digest as one or more messages within Telegram's limit."""
+def digest(texts: Texts, community: str, feedback: FeedbackView, zone: Zone) -> list[Html]:
+    """The digest as one or more messages within Telegram's limit; the round's day in the reader's `zone`."""
     rated = sum(feedback.ratings.values())
     met_rate = texts.percent(feedback.met_rate) if feedback.met_rate is not None else texts.label("stats.not_yet")
     pieces = [
         texts("feedback.header", community=community, number=feedback.number,
-              date=feedback.created_at.strftime("%Y-%m-%d")),
+              date=moments.day(texts, feedback.created_at, zone)),
         texts("feedback.numbers", matched=feedback.matched, coffees=feedback.coffees, answered=feedback.answered,
               met_rate=met_rate, unanswered=feedback.unanswered),
         texts("feedback.ratings", average=texts.decimal(feedback.average_rating or 0), rated=rated, spread=" · ".join(
