@@ -12,7 +12,7 @@ from bot.presentation.callbacks import SEARCH_BYTES, ErasedBansCb, MemberCb, Mem
 from bot.services.members import PAGE_SIZE
 from tests.conftest import PersonFactory
 from tests.support.driver import plain
-from tests.support.factories import ADMIN_TELEGRAM_ID, FIRST_MEMBER, community_with_members
+from tests.support.factories import ADMIN_TELEGRAM_ID, FIRST_MEMBER, community_run_by, community_with_members
 
 FORGED = 2**63
 
@@ -250,15 +250,7 @@ async def test_members_and_other_admins_are_refused(
 ) -> None:
     alpha = await community_with_members(sessionmaker, 3, name="Alpha")
     target = await _user_id(sessionmaker, alpha.member_telegram_ids[1])
-    async with sessionmaker() as session:  # Boris runs Beta only
-        boris_row = User(telegram_id=77, first_name="Boris", language="en")
-        session.add(boris_row)
-        await session.flush()
-        beta = Community(name="Beta", invite_code="beta-code-123", tags=[], owner_id=boris_row.id)
-        session.add(beta)
-        await session.flush()
-        session.add(CommunityAdmin(community_id=beta.id, user_id=boris_row.id))
-        await session.commit()
+    await community_run_by(sessionmaker, 77, "Boris", "Beta")  # Boris runs Beta only
     presses = [
         MembersCb(community_id=alpha.id).pack(),
         MemberCb(community_id=alpha.id, user_id=target).pack(),

@@ -36,6 +36,18 @@ def descriptions(tg: FakeTelegram, scope: dict[str, object], language: str) -> d
     return {str(c["command"]): str(c["description"]) for c in tg.commands[key]}
 
 
+async def recorded_admins(sessionmaker: async_sessionmaker[AsyncSession], count: int, first: int) -> None:
+    """One community run by `count` recorded admins with Telegram ids from `first`."""
+    async with sessionmaker() as session:
+        community = Community(name="Big", description="", invite_code="bigbigbigbig", tags=[], timezone="UTC")
+        session.add(community)
+        users = [User(telegram_id=first + n, first_name=f"A{n}", language="en") for n in range(count)]
+        session.add_all(users)
+        await session.flush()
+        session.add_all([CommunityAdmin(community_id=community.id, user_id=user.id) for user in users])
+        await session.commit()
+
+
 async def sync(bot: Bot, sessionmaker: async_sessionmaker[AsyncSession], **options: float) -> MenuSync:
     menus = MenuSync(bot, sessionmaker, interval=0, **options)  # type: ignore[arg-type]
     while await menus.sync_once():
@@ -119,14 +131,7 @@ async def test_many_admins_are_brought_up_to_date_in_bounded_batches_once(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
     admins = 120
-    async with sessionmaker() as session:
-        community = Community(name="Big", description="", invite_code="bigbigbigbig", tags=[], timezone="UTC")
-        session.add(community)
-        users = [User(telegram_id=10_000 + n, first_name=f"A{n}", language="en") for n in range(admins)]
-        session.add_all(users)
-        await session.flush()
-        session.add_all([CommunityAdmin(community_id=community.id, user_id=user.id) for user in users])
-        await session.commit()
+    await recorded_admins(sessionmaker, admins, 10_000)
     pauses: list[float] = []
 
     async def no_wait(seconds: float) -> None:
@@ -232,14 +237,7 @@ async def test_replicas_syncing_at_once_set_each_menu_once(
     if sessionmaker.kw["bind"].dialect.name != "postgresql":
         pytest.skip("replicas share a PostgreSQL; SQLite is one process")
     admins = 20
-    async with sessionmaker() as session:
-        community = Community(name="Big", description="", invite_code="replicas0001", tags=[], timezone="UTC")
-        session.add(community)
-        users = [User(telegram_id=20_000 + n, first_name=f"A{n}", language="en") for n in range(admins)]
-        session.add_all(users)
-        await session.flush()
-        session.add_all([CommunityAdmin(community_id=community.id, user_id=user.id) for user in users])
-        await session.commit()
+    await recorded_admins(sessionmaker, admins, 20_000)
     replicas = [MenuSync(bot, sessionmaker, interval=0.01) for _ in range(3)]
     await asyncio.gather(*(replica.sync_once() for replica in replicas))
     per_chat = [call for call in tg.calls_of("setMyCommands") if call.params["scope"]["type"] == "chat"]

@@ -28,7 +28,7 @@ from bot.presentation.callbacks import FeedbackCb, MomentsCb
 from bot.services import feedback
 from tests.conftest import PersonFactory
 from tests.support.driver import plain
-from tests.support.factories import ADMIN_TELEGRAM_ID, Seeded, community_with_members
+from tests.support.factories import ADMIN_TELEGRAM_ID, Seeded, community_run_by, community_with_members
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.feedback import CO_ADMIN, COMMENT, GROUP_CHAT, closed_round
 from tests.support.journeys import deliver
@@ -162,15 +162,7 @@ async def test_moments_for_the_community_picked(
     assert olga.last is not None
     assert olga.tr("moments.state_off", community="Second") + olga.tr("moments.no_group") == olga.last.plain_text
     await olga.press_key("moments.turn_on")
-    async with sessionmaker() as session:  # an admin of another community only
-        petr = User(telegram_id=OTHER_ADMIN, first_name="Petr", language="ru", interests=[])
-        session.add(petr)
-        await session.flush()
-        third = Community(name="Third", invite_code="third-code", tags=[], owner_id=petr.id)
-        session.add(third)
-        await session.flush()
-        session.add(CommunityAdmin(community_id=third.id, user_id=petr.id))
-        await session.commit()
+    third = await community_run_by(sessionmaker, OTHER_ADMIN, "Petr", "Third", language="ru")  # another only
     petr_chat = person(OTHER_ADMIN, "Petr", language_code="ru")
     for action in ("on", "off", "show"):
         assert await petr_chat.press_data(MomentsCb(community_id=first.id, action=action).pack()) == []

@@ -66,3 +66,19 @@ async def _user(session: AsyncSession, telegram_id: int, name: str, *, confirmed
     session.add(person)
     await session.flush()
     return person
+
+
+async def community_run_by(sessionmaker: async_sessionmaker[AsyncSession], telegram_id: int, first_name: str,
+                           name: str, *, language: str = "en") -> Community:
+    """A community without members whose one admin (and creator) is a new person: an admin of another
+    community, for rights checks."""
+    async with sessionmaker() as session:
+        admin = User(telegram_id=telegram_id, first_name=first_name, language=language, interests=[])
+        session.add(admin)
+        await session.flush()
+        community = Community(name=name, invite_code=new_invite_code(), tags=[], owner_id=admin.id)
+        session.add(community)
+        await session.flush()
+        session.add(CommunityAdmin(community_id=community.id, user_id=admin.id))
+        await session.commit()
+        return community
