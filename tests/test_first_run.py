@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Community, Membership, User
+from bot.services.communities import NAME_LIMIT
 from tests.conftest import PersonFactory
 from tests.support.driver import Person, plain
 from tests.support.fake_telegram import FakeTelegram
@@ -250,6 +251,23 @@ async def test_names_lose_the_quotes_around_them(
     replies = await olga.say(f"/newcommunity {typed}")
     assert olga.like("admin.created", community=name).search(plain(replies))
     await community_named(sessionmaker, name)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_a_name_too_long_is_answered_not_cut(
+    person: PersonFactory, sessionmaker: async_sessionmaker[AsyncSession], language: str
+) -> None:
+    olga = person(1, "Olga", username="olga", language_code=language)
+    long_name = "Berlin Founders " * 5  # 80 characters, the limit is 64
+    replies = plain(await olga.say(f"/newcommunity {long_name}"))
+    assert replies == olga.tr("admin.name_too_long", length=len(long_name.strip()), limit=NAME_LIMIT)
+    await create_community(olga, "Berlin Founders")
+    assert plain(await olga.say(f"/rename «{long_name}»")) == olga.tr(
+        "admin.name_too_long", length=len(long_name.strip()), limit=NAME_LIMIT)
+    fits = "x" * NAME_LIMIT
+    assert olga.like("admin.renamed").search(plain(await olga.say(f'/rename "{fits}"')))
+    async with sessionmaker() as session:
+        assert list(await session.scalars(select(Community.name))) == [fits]
 
 
 async def test_only_quotes_is_no_name(person: PersonFactory) -> None:

@@ -36,6 +36,9 @@ async def new_community(message: Message, command: CommandObject, bot: Bot, sess
     if not name:
         await message.answer(texts("admin.newcommunity_usage"))
         return
+    if length := communities.too_long(command.args or ""):
+        await message.answer(texts("admin.name_too_long", length=length, limit=communities.NAME_LIMIT))
+        return
     duplicate = await communities.name_taken(session, user, name)
     community = await communities.create_community(session, user, name, settings.default_timezone)
     if scheduler is not None:
@@ -75,6 +78,9 @@ async def rename_command(message: Message, command: CommandObject, bot: Bot, sta
     name = communities.clean_name(command.args or "")
     if not name:
         await message.answer(texts("admin.rename_usage"))
+        return
+    if length := communities.too_long(command.args or ""):
+        await message.answer(texts("admin.name_too_long", length=length, limit=communities.NAME_LIMIT))
         return
     if len(administered) == 1:
         await message.answer(await rename(bot, session, user, texts, administered[0], name))

@@ -349,14 +349,6 @@ async def typed(message: Message, bot: Bot, state: FSMContext, session: AsyncSes
         await message.answer(answer)
 
 
-def _uncut_name(raw: str) -> str:
-    """The name as communities.clean_name reads it, before it cuts it at NAME_LIMIT."""
-    name = " ".join(raw.split())
-    while len(name) >= 2 and communities.QUOTE_PAIRS.get(name[0]) == name[-1]:
-        name = name[1:-1].strip()
-    return name
-
-
 async def _typed_name(message: Message, bot: Bot, state: FSMContext, session: AsyncSession, user: User,
                       texts: Texts, community: Community) -> None:
     """The new name, cleaned as /rename cleans it; the linked group's Join message follows (see admin.rename)."""
@@ -364,8 +356,8 @@ async def _typed_name(message: Message, bot: Bot, state: FSMContext, session: As
     if not name:
         await message.answer(_problem(texts, rules.Problem.EMPTY, name, communities.NAME_LIMIT))
         return
-    typed_name = _uncut_name(message.text or "")
-    if len(typed_name) > communities.NAME_LIMIT:  # clean_name would cut it: say so instead
+    if communities.too_long(message.text or ""):  # clean_name would cut it: say so instead
+        typed_name = communities.typed_name(message.text or "")
         await message.answer(_problem(texts, rules.Problem.TOO_LONG, typed_name, communities.NAME_LIMIT))
         return
     await state.set_state(None)

@@ -30,13 +30,25 @@ def new_invite_code() -> str:
 QUOTE_PAIRS = {'"': '"', "'": "'", "«": "»", "“": "”", "„": "“", "‘": "’", "‚": "‘", "»": "«", "”": "”"}
 
 
-def clean_name(raw: str) -> str:
+def typed_name(raw: str) -> str:
     """One line, spaces collapsed, without the quotes around it (a name typed as `"Berlin Founders"` is
-    Berlin Founders), at most NAME_LIMIT characters."""
+    Berlin Founders); as long as it was typed."""
     name = " ".join(raw.split())
     while len(name) >= 2 and QUOTE_PAIRS.get(name[0]) == name[-1]:
         name = name[1:-1].strip()
-    return name[:NAME_LIMIT].strip()
+    return name
+
+
+def clean_name(raw: str) -> str:
+    """`typed_name`, at most NAME_LIMIT characters (a group's title may be longer; a typed name that is gets
+    an answer instead: see `too_long`)."""
+    return typed_name(raw)[:NAME_LIMIT].strip()
+
+
+def too_long(raw: str) -> int | None:
+    """The length of a typed name that `clean_name` would cut; None when it fits."""
+    length = len(typed_name(raw))
+    return length if length > NAME_LIMIT else None
 
 
 def same_name(first: str, second: str) -> bool:
