@@ -18,7 +18,7 @@ from matching.outcome import round_result
 from matching.rules import Rules
 from matching.schedule import best_factor, recognise
 from matching.score import DEFAULT_WEIGHTS, REPEAT, Weights
-from matching.vectors import Floats, Ints, PairWeights
+from matching.vectors import Floats, Ints, PairWeights, best_in_rows
 
 POOL = 64  # sampled and scored candidates per member on large communities …
 KEEP = 16  # … of which the best are kept
@@ -28,7 +28,7 @@ VISITS_LARGE = 1  # improvement visits per member between ASSIGNMENT_UP_TO and H
 # one visit each cost 10 s for +0.09 % of the score (100,000 members)
 POOL_HUGE = 40
 KEEP_HUGE = 12
-EXACT_KEEP = 20  # best partners kept per member where every pair is weighed (16 lost up to 0.4 % with topics) …
+EXACT_KEEP = 24  # best partners kept per member where every pair is weighed (with topics 16 lost up to 0.4 %) …
 ALL_PAIRS_UP_TO = 400  # … and below this every allowed pair (augmenting-path searches stay exact)
 SEARCH_LIMIT = 400  # vertices in one augmenting-path search tree (above ALL_PAIRS_UP_TO members)
 TRIO_SCAN = 4000  # matched pairs tried as the trio's base per leftover candidate (large communities)
@@ -192,7 +192,7 @@ def _all_pairs(weights: PairWeights, order: list[int]) -> tuple[Ints, Ints, Floa
     m = len(order)
     keep = m - 1 if m <= ALL_PAIRS_UP_TO else EXACT_KEEP
     np.nan_to_num(matrix, copy=False, nan=-np.inf)  # forbidden pairs last in every row, no copy made
-    best = np.argpartition(matrix, m - keep, axis=1)[:, m - keep :] if keep > 0 else np.zeros((m, 0), np.int64)
+    best = best_in_rows(matrix, keep)
     firsts = np.repeat(np.arange(m), keep)
     seconds = best.ravel()
     values = matrix[firsts, seconds]

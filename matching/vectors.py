@@ -210,6 +210,37 @@ class PairWeights:
         return out
 
 
+def best_in_rows(matrix: Floats, keep: int) -> Ints:
+    """Column indices of `keep` largest entries of each row (ties broken arbitrarily but deterministically), as
+    np.argpartition would give, about three times faster on wide rows: the maxima of 2·keep chunks of each row
+    bound its keep-th largest entry from below (keep chunks each hold an entry at least that large), so only
+    the few entries at or above that bound are partitioned. Rows with many entries at the bound (ties, or
+    -inf rows) fall back to a plain partition of their own."""
+    rows, cols = matrix.shape
+    if keep <= 0:
+        return np.zeros((rows, 0), dtype=np.int64)
+    width = cols // (2 * keep)
+    if width < 4:
+        return np.argpartition(matrix, cols - keep, axis=1)[:, cols - keep :]
+    maxima = matrix[:, : width * 2 * keep].reshape(rows, 2 * keep, width).max(axis=2)
+    low = np.partition(maxima, keep, axis=1)[:, keep]  # the keep-th largest of 2·keep maxima
+    r, c = np.nonzero(matrix >= low[:, None])
+    per_row = np.bincount(r, minlength=rows)
+    slot = np.arange(len(r)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    wide = min(4 * keep, int(per_row.max()))
+    inside = slot < wide
+    r, c, slot = r[inside], c[inside], slot[inside]
+    values = np.full((rows, wide), -np.inf)
+    where = np.zeros((rows, wide), dtype=np.int64)
+    values[r, slot] = matrix[r, c]
+    where[r, slot] = c
+    best: Ints = np.take_along_axis(where, np.argpartition(values, wide - keep, axis=1)[:, wide - keep :], axis=1)
+    over = per_row > wide
+    if over.any():
+        best[over] = np.argpartition(matrix[over], cols - keep, axis=1)[:, cols - keep :]
+    return best
+
+
 def distinct(values: Ints) -> Ints:
     """Sorted distinct values (np.unique, without its hashing, which is slow on large int arrays)."""
     values = np.sort(values)
