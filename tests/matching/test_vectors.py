@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching.candidates import best_of_groups
 from matching.vectors import best_in_rows
 
 
@@ -33,3 +34,16 @@ def test_best_in_rows_keeps_the_largest_entries_of_each_row(
     for row, chosen in zip(matrix, best, strict=True):
         assert len(set(chosen.tolist())) == keep
         assert sorted(row[chosen].tolist()) == sorted(row.tolist())[cols - keep :]
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30), size=st.integers(0, 300), keep=st.integers(0, 12),
+       levels=st.integers(1, 20))
+def test_best_of_groups_is_the_lexsort_cut(seed: int, n: int, size: int, keep: int, levels: int) -> None:
+    """The same positions, in the same order (ties included), as sorting by group then value and cutting."""
+    rng = np.random.default_rng(seed)
+    groups = np.sort(rng.integers(0, n, size))
+    values = rng.integers(0, levels, size).astype(np.float64) / 2
+    order = np.lexsort((-values, groups))
+    rank = np.arange(size) - np.searchsorted(groups[order], groups[order])
+    assert best_of_groups(groups, values, keep, n).tolist() == order[rank < keep].tolist()
